@@ -1,0 +1,297 @@
+"""Graph nodes: ``Op`` (the built-in primitives, on NumPy arrays) and ``Function`` (custom ops).
+
+Every differentiable operation is a class with two static methods that stand side by side:
+
+* ``forward(ctx, *inputs, **params)`` computes the result and stores in ``ctx`` what the backward
+  pass will need (``ctx.save_for_backward(...)`` for arrays, plain attributes for the rest);
+* ``backward(ctx, grad)`` receives dL/d(output) and returns dL/d(input), one per positional input
+  (``None`` where an input needs no gradient).
+
+Calling ``SomeOp.apply(*inputs, **params)`` runs ``forward`` and, when recording is on and an input
+requires grad, makes the ``ctx`` object the new tensor's ``grad_fn``: the *node* of the graph. The
+node remembers its inputs, so following ``grad_fn.inputs`` from the loss walks the whole graph
+backwards; that is all the engine (``engine.py``) needs.
+
+Two flavours:
+
+``Op``
+    The built-in primitives (``ops/``). ``forward`` receives and returns NumPy arrays, so the
+    first-order backward pass is plain NumPy, with no Tensor overhead. When a backward pass is
+    itself recorded (``create_graph=True``) the engine calls the *same* ``backward`` with Tensors instead:
+    ``grad`` is a Tensor and ``ctx.saved_tensors`` hands back the graph's Tensors in place of the
+    arrays, so the formula (written with operators and ``ops/dual.py`` helpers that work on both)
+    builds a differentiable graph. One formula serves first and higher order.
+
+``Function``
+    The public base for custom ops, with PyTorch's semantics: ``forward`` receives the input Tensors
+    (with recording switched off) and returns a Tensor; ``backward`` receives and returns Tensors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from microtensor.autograd.grad_mode import grad_state, set_grad_enabled
+from microtensor.tensor import Tensor
+
+_FREED = object()  # marks a node whose saved arrays were released after a backward pass
+
+
+class Function:
+    """Base class of every graph node; subclass it to write a custom differentiable op.
+
+    Example (PyTorch's own pattern works unchanged)::
+
+        class Cube(mt.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return grad * 3 * x ** 2          # d(x^3)/dx = 3x^2
+
+        y = Cube.apply(x)
+    """
+
+    # inputs: the tensors (and constants) the op was applied to -- the graph's edges
+    # saved: what forward kept for backward; output: the result's array
+    # epoch: grad_state.mutations when recorded (see _check_saved_versions)
+    # hooks: functions called with the gradient of the output (register_hook, retain_grad)
+    __slots__ = ("inputs", "saved", "output", "epoch", "hooks", "__dict__")
+
+    inputs: tuple[Any, ...]
+
+    # ----------------------------------------------------------------- what subclasses write
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    # ----------------------------------------------------------------- ctx helpers
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep values for ``backward`` (read them back with ``ctx.saved_tensors``)."""
+        self.saved = values
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        if self.saved is _FREED:
+            raise _freed_error(self)
+        return self.saved
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """One flag per positional input: does that input require a gradient?"""
+        return tuple(isinstance(x, Tensor) and x._requires_grad for x in self.inputs)
+
+    @property
+    def next_functions(self) -> tuple[Any, ...]:
+        """The ``grad_fn`` of each input (None for leaves and constants), as in PyTorch."""
+        return tuple(x.grad_fn if isinstance(x, Tensor) else None for x in self.inputs)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+    # ----------------------------------------------------------------- graph construction
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        """Run ``forward`` on Tensors with recording off; record a node if any input needs grad."""
+        ctx = _new_node(cls, inputs)
+        with set_grad_enabled(False):
+            result = cls.forward(ctx, *inputs, **params)
+        if not isinstance(result, Tensor):
+            result = Tensor(np.asarray(result))
+        if grad_state.enabled and any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
+            if any(result is x for x in inputs):  # forward returned an input unchanged
+                result = Tensor._make(result._data)
+            # The returned tensor itself becomes the graph output, so a saved output (as in
+            # ctx.save_for_backward(result)) is connected to the graph for double backward.
+            result._requires_grad = True
+            result.grad_fn = ctx
+        _check_anomaly_forward(cls, result._data)
+        return result
+
+    # ----------------------------------------------------------------- used by the engine
+    def _backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
+        """dL/d(inputs) from dL/d(output); ``grad`` is an array, or a Tensor if create_graph."""
+        if self.epoch != grad_state.mutations:
+            _check_saved_versions(self)
+        if self.saved is _FREED:
+            raise _freed_error(self)
+        if not isinstance(grad, Tensor):
+            grad = Tensor._make(grad)
+        with set_grad_enabled(create_graph):
+            grads = self.backward(self, grad)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        _check_gradient_count(self, grads)
+        if create_graph:
+            return grads
+        return tuple(g._data if isinstance(g, Tensor) else g for g in grads)
+
+    def _release(self) -> None:
+        """Free what was saved for backward (done after a backward pass unless retain_graph)."""
+        if self.saved:
+            self.saved = _FREED
+        self.output = None
+
+
+class Op(Function):
+    """A built-in primitive: ``forward`` and ``backward`` work on NumPy arrays (see module doc)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        ctx = object.__new__(cls)
+        ctx.saved = ()
+        try:
+            out = cls.forward(ctx, *[x._data if isinstance(x, Tensor) else x for x in inputs],
+                              **params)
+        except ValueError as error:
+            raise _shape_error(cls, inputs, error) from None
+        if out.__class__ is not np.ndarray:  # NumPy turns 0-d results into scalars
+            out = _as_array(ctx, out)
+        if grad_state.anomaly:
+            _check_anomaly_forward(cls, out)
+        if grad_state.enabled:
+            for x in inputs:
+                if isinstance(x, Tensor) and x._requires_grad:
+                    ctx.inputs = inputs
+                    ctx.output = out
+                    ctx.epoch = grad_state.mutations
+                    ctx.hooks = None
+                    return Tensor._make(out, True, ctx)
+        return Tensor._make(out)
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The saved arrays; during a create_graph backward, the graph's Tensors in their place.
+
+        A saved array that is an input's data becomes that input Tensor, the saved output becomes a
+        Tensor whose ``grad_fn`` is this node, and anything else (masks, indices) stays a constant.
+        """
+        saved = self.saved
+        if saved is _FREED:
+            raise _freed_error(self)
+        if not grad_state.recording_backward:
+            return saved
+        return tuple(self._graph_tensor(value) for value in saved)
+
+    def _graph_tensor(self, value: Any) -> Any:
+        if not isinstance(value, np.ndarray):
+            return value
+        for x in self.inputs:
+            if isinstance(x, Tensor) and x._data is value:
+                return x
+        if value is self.output:
+            return Tensor._make(value, True, self)
+        return value
+
+    def _backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
+        if self.epoch != grad_state.mutations:  # something was modified in place since
+            _check_saved_versions(self)
+        if not create_graph:
+            grads = self.backward(self, grad)
+        else:
+            previous = grad_state.enabled, grad_state.recording_backward
+            grad_state.enabled = grad_state.recording_backward = True
+            try:
+                grads = self.backward(self, grad)
+            finally:
+                grad_state.enabled, grad_state.recording_backward = previous
+        return grads if isinstance(grads, tuple) else (grads,)
+
+
+# --------------------------------------------------------------------------- helpers
+def _as_array(ctx: Any, out: Any) -> np.ndarray:
+    """Make a 0-d result an array, and save that same object if the op saved the scalar."""
+    array = np.asarray(out)
+    if any(value is out for value in ctx.saved):
+        ctx.saved = tuple(array if value is out else value for value in ctx.saved)
+    return array
+
+
+def _new_node(cls: type, inputs: tuple[Any, ...]) -> Any:
+    ctx = object.__new__(cls)
+    ctx.inputs = inputs
+    ctx.saved = ()
+    ctx.output = None
+    ctx.epoch = grad_state.mutations
+    ctx.hooks = None
+    return ctx
+
+
+def _shape_error(cls: type, inputs: tuple[Any, ...], error: ValueError) -> Exception:
+    """NumPy's broadcasting ValueError, restated with the op's name and the shapes involved."""
+    if "broadcast" not in str(error):
+        return error
+    shapes = " and ".join(str(tuple(np.shape(x._data if isinstance(x, Tensor) else x)))
+                          for x in inputs)
+    return RuntimeError(
+        f"{cls.__name__}: shapes {shapes} cannot be broadcast together. Broadcasting aligns "
+        "shapes from the right; each pair of sizes must be equal or one of them 1. Reshape or "
+        "unsqueeze an operand."
+    )
+
+
+def _check_saved_versions(node: Function) -> None:
+    """Refuse to backpropagate through values that were overwritten after being saved.
+
+    Every in-place change bumps the tensor's version and a global mutation counter, and stores
+    that counter in the tensor (``_version_counter[1]``). A node remembers the global counter
+    when it was recorded (``epoch``); a saved input changed later carries a larger stamp.
+    """
+    saved = node.saved if node.saved is not _FREED else ()
+    for x in node.inputs:
+        if not isinstance(x, Tensor) or x._version_counter[1] <= node.epoch:
+            continue
+        if any(value is x._data or value is x for value in saved):
+            raise RuntimeError(
+                f"{node.name}: one of the variables needed for gradient computation has been "
+                f"modified by an in-place operation: a tensor of shape {tuple(x.shape)} was "
+                f"changed after {node.name} saved it (it is now at version "
+                f"{x._version_counter[0]}). Use an out-of-place operation (x = x + y instead of "
+                "x += y), or .clone() the tensor before modifying it."
+            )
+
+
+def _check_gradient_count(node: Function, grads: tuple[Any, ...]) -> None:
+    if len(grads) != len(node.inputs):
+        raise RuntimeError(
+            f"{node.name}.backward returned {len(grads)} gradients but forward took "
+            f"{len(node.inputs)} inputs; return one gradient (or None) per input"
+        )
+
+
+def _freed_error(node: Function) -> RuntimeError:
+    return RuntimeError(
+        f"{node.name}: trying to backward through the graph a second time (or to read saved "
+        "tensors after they were freed). The saved values are released after .backward() to save "
+        "memory; pass retain_graph=True to the first .backward() call if you need to backward "
+        "through the same graph again."
+    )
+
+
+def _check_anomaly_forward(cls: type, out: Any) -> None:
+    if grad_state.anomaly and isinstance(out, np.ndarray) and out.dtype.kind in "fc":
+        if not np.isfinite(out).all():
+            raise RuntimeError(
+                f"detect_anomaly: the forward pass of {cls.__name__} produced "
+                f"{_nonfinite_kind(out)} values (output shape {out.shape})"
+            )
+
+
+def _nonfinite_kind(array: np.ndarray) -> str:
+    return "nan" if np.isnan(array).any() else "inf"

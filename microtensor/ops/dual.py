@@ -1,0 +1,39 @@
+"""Helpers that let one backward formula run on arrays *and* on Tensors.
+
+An op's ``backward`` gets NumPy arrays in an ordinary backward pass, and Tensors when the
+backward pass is itself recorded (``create_graph=True``, for gradients of gradients). Operators
+(``+ - * / ** @``), ``.reshape``, ``.sum(axis=..., keepdims=...)`` and ``.swapaxes`` mean the same
+on both; the few functions below pick the NumPy function or the differentiable Tensor op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from microtensor.tensor import Tensor
+
+
+def exp(x: Any) -> Any:
+    return x.exp() if isinstance(x, Tensor) else np.exp(x)
+
+
+def log(x: Any) -> Any:
+    return x.log() if isinstance(x, Tensor) else np.log(x)
+
+
+def sin(x: Any) -> Any:
+    return x.sin() if isinstance(x, Tensor) else np.sin(x)
+
+
+def cos(x: Any) -> Any:
+    return x.cos() if isinstance(x, Tensor) else np.cos(x)
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    return x.expand(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
+
+
+def permute(x: Any, axes: tuple[int, ...]) -> Any:
+    return x.permute(axes) if isinstance(x, Tensor) else np.transpose(x, axes)

@@ -1,0 +1,573 @@
+"""Elementwise primitives: arithmetic, exp/log, trigonometry, activations, clamp, where.
+
+For z = f(x) applied element by element, the chain rule is elementwise too:
+dL/dx = dL/dz * f'(x). Each backward below is that product, written so it runs on arrays (first
+order) and on Tensors (``create_graph=True``); see ``ops/dual.py``. Broadcasting needs no care
+here: the engine sums each gradient back to its input's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from microtensor import _dtypes
+from microtensor.autograd.function import Op
+from microtensor.ops import dual
+from microtensor.tensor import Tensor
+
+# --------------------------------------------------------------------------- operands
+
+
+_PASS_THROUGH = (Tensor, int, float)
+
+
+def _operand(value: Any) -> Any:
+    """Tensors and Python numbers pass through; lists and arrays become (constant) Tensors."""
+    if isinstance(value, _PASS_THROUGH):
+        return value
+    if isinstance(value, np.ndarray | np.generic | list | tuple):
+        return Tensor._make(np.asarray(value))
+    raise TypeError(f"unsupported operand type {type(value).__name__} for a tensor operation")
+
+
+def _promote(a: Any, b: Any) -> tuple[Any, Any]:
+    """PyTorch's type promotion where it differs from NumPy's.
+
+    A float tensor combined with an integer or bool tensor keeps the float tensor's dtype, and a
+    Python float with an integer tensor gives the default float dtype.
+    """
+    a, b = _operand(a), _operand(b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        kind_a, kind_b = a._data.dtype.kind, b._data.dtype.kind
+        if kind_a == "f" and kind_b in "biu":
+            b = cast(b, a.dtype)
+        elif kind_b == "f" and kind_a in "biu":
+            a = cast(a, b.dtype)
+        return a, b
+    if type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind in "biu":
+        a = cast(a, _dtypes.get_default_dtype())
+    elif type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind in "biu":
+        b = cast(b, _dtypes.get_default_dtype())
+    return a, b
+
+
+def _shape_of(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape) if isinstance(x, Tensor) else np.shape(x)
+
+
+def _broadcast_error(op: str, a: Any, b: Any) -> RuntimeError:
+    return RuntimeError(
+        f"{op}: shapes {_shape_of(a)} and {_shape_of(b)} cannot be broadcast together. "
+        "Broadcasting aligns shapes from the right; each pair of sizes must be equal or one of "
+        "them 1. Reshape or unsqueeze one operand."
+    )
+
+
+def _binary(op: type[Op], a: Any, b: Any) -> Tensor:
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:
+        a, b = _promote(a, b)
+    return op.apply(a, b)
+
+
+def constant_result(name: str, function: Callable[..., Any], *operands: Any) -> Tensor:
+    """Comparisons, floor division, remainder...: results that carry no gradient."""
+    arrays = [x._data if isinstance(x, Tensor) else _operand(x) for x in operands]
+    arrays = [x._data if isinstance(x, Tensor) else x for x in arrays]
+    try:
+        return Tensor._make(np.asarray(function(*arrays)))
+    except ValueError as error:
+        if "broadcast" in str(error) and len(operands) == 2:
+            raise _broadcast_error(name, *operands) from None
+        raise
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+class Add(Op):
+    """z = a + b.  dL/da = g,  dL/db = g."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Op):
+    """z = a - b.  dL/da = g,  dL/db = -g."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Mul(Op):
+    """z = a * b.  dL/da = g * b,  dL/db = g * a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return grad * b, grad * a
+
+
+class Div(Op):
+    """z = a / b.  dL/da = g / b,  dL/db = -g * a / b²."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad / b
+        return grad_a, -grad_a * a / b
+
+
+class Neg(Op):
+    """z = -x.  dL/dx = -g."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (-grad,)
+
+
+class PowScalar(Op):
+    """z = x ** p for a constant p.  dL/dx = g * p * x^(p-1)."""
+
+    @staticmethod
+    def forward(ctx, x, *, exponent):
+        ctx.save_for_backward(x)
+        ctx.exponent = exponent
+        return x**exponent
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        p = ctx.exponent
+        if p == 2:
+            return (grad * 2 * x,)
+        return (grad * p * x ** (p - 1),)
+
+
+class Pow(Op):
+    """z = a ** b with a tensor exponent.
+
+    dL/da = g * b * a^(b-1),   dL/db = g * z * ln(a)   (defined for a > 0).
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        return grad * b * a ** (b - 1), grad * out * dual.log(a)
+
+
+class Clone(Op):
+    """z = copy of x.  dL/dx = g."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad,)
+
+
+class Cast(Op):
+    """z = x converted to another dtype.  dL/dx = g (the engine casts it back to x's dtype)."""
+
+    @staticmethod
+    def forward(ctx, x, *, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad,)
+
+
+# --------------------------------------------------------------------------- functions
+
+
+class Exp(Op):
+    """z = eˣ.  dL/dx = g * eˣ = g * z (the saved output)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * out,)
+
+
+class Log(Op):
+    """z = ln x.  dL/dx = g / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad / x,)
+
+
+class Sqrt(Op):
+    """z = √x.  dL/dx = g / (2√x) = g * 0.5 / z."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * 0.5 / out,)
+
+
+class Abs(Op):
+    """z = |x|.  dL/dx = g * sign(x) (0 at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(np.sign(x))
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (sign,) = ctx.saved_tensors
+        return (grad * sign,)
+
+
+class Sign(Op):
+    """z = sign(x), piecewise constant.  dL/dx = 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad * 0,)
+
+
+class Sin(Op):
+    """z = sin x.  dL/dx = g * cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * dual.cos(x),)
+
+
+class Cos(Op):
+    """z = cos x.  dL/dx = -g * sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (-grad * dual.sin(x),)
+
+
+class Tanh(Op):
+    """z = tanh x.  dL/dx = g * (1 - z²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * (1 - out * out),)
+
+
+class Sigmoid(Op):
+    """z = σ(x) = 1 / (1 + e⁻ˣ).  dL/dx = g * z * (1 - z).
+
+    Computed as 1/(1+e^-|x|) or e^-|x|/(1+e^-|x|) by the sign of x, so no exponential overflows.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * out * (1 - out),)
+
+
+class ReLU(Op):
+    """z = max(x, 0).  dL/dx = g where x > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return (grad * (out > 0),)
+
+
+class Clamp(Op):
+    """z = min(max(x, low), high).  dL/dx = g where low <= x <= high, else 0 (PyTorch's rule)."""
+
+    @staticmethod
+    def forward(ctx, x, *, low, high):
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        ctx.save_for_backward(inside)
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved
+        return (grad * inside,)
+
+
+class Maximum(Op):
+    """z = max(a, b) elementwise.  dL/da = g·[a > b] + g/2·[a = b], dL/db = the rest of g."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.maximum(a, b)
+        weight_a = ((a > b) + 0.5 * (a == b)).astype(out.dtype)
+        ctx.save_for_backward(weight_a)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight_a,) = ctx.saved
+        return grad * weight_a, grad * (1 - weight_a)
+
+
+class Minimum(Op):
+    """z = min(a, b) elementwise.  dL/da = g·[a < b] + g/2·[a = b], dL/db = the rest of g."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.minimum(a, b)
+        weight_a = ((a < b) + 0.5 * (a == b)).astype(out.dtype)
+        ctx.save_for_backward(weight_a)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight_a,) = ctx.saved
+        return grad * weight_a, grad * (1 - weight_a)
+
+
+class Where(Op):
+    """z = a where cond else b.  dL/da = g·cond,  dL/db = g·(not cond)."""
+
+    @staticmethod
+    def forward(ctx, a, b, *, condition):
+        ctx.save_for_backward(condition)
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved
+        return grad * condition, grad * ~condition
+
+
+# --------------------------------------------------------------------------- public functions
+
+
+def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
+    """input + alpha * other, with broadcasting."""
+    return _binary(Add, input, other if alpha == 1 else other * alpha)
+
+
+def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
+    """input - alpha * other, with broadcasting."""
+    return _binary(Sub, input, other if alpha == 1 else other * alpha)
+
+
+def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return _binary(Mul, input, other)
+
+
+def div(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """True division; integer inputs give a default-float result, as in PyTorch."""
+    input, other = _promote(input, other)
+    if all(not isinstance(x, Tensor) or x._data.dtype.kind in "biu" for x in (input, other)):
+        input = cast(input, _dtypes.get_default_dtype()) if isinstance(input, Tensor) else input
+        other = cast(other, _dtypes.get_default_dtype()) if isinstance(other, Tensor) else other
+    return _binary(Div, input, other)
+
+
+def neg(input: Tensor) -> Tensor:  # noqa: A002
+    return Neg.apply(input)
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
+    """input ** exponent: a constant exponent uses x^p; a tensor exponent uses a^b."""
+    if isinstance(exponent, int | float) and isinstance(input, Tensor):
+        if input._data.dtype.kind in "biu" and (type(exponent) is float or exponent < 0):
+            input = cast(input, _dtypes.get_default_dtype())
+        return PowScalar.apply(input, exponent=exponent)
+    return _binary(Pow, input, exponent)
+
+
+def exp(input: Tensor) -> Tensor:  # noqa: A002
+    return Exp.apply(_float(input))
+
+
+def log(input: Tensor) -> Tensor:  # noqa: A002
+    return Log.apply(_float(input))
+
+
+def sqrt(input: Tensor) -> Tensor:  # noqa: A002
+    return Sqrt.apply(_float(input))
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001, A002
+    return Abs.apply(input)
+
+
+def sign(input: Tensor) -> Tensor:  # noqa: A002
+    return Sign.apply(input)
+
+
+def sin(input: Tensor) -> Tensor:  # noqa: A002
+    return Sin.apply(_float(input))
+
+
+def cos(input: Tensor) -> Tensor:  # noqa: A002
+    return Cos.apply(_float(input))
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return Tanh.apply(_float(input))
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return Sigmoid.apply(_float(input))
+
+
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    return ReLU.apply(input)
+
+
+def clone(input: Tensor) -> Tensor:  # noqa: A002
+    return Clone.apply(input)
+
+
+def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
+    """The tensor converted to ``dtype`` (differentiable between floating dtypes)."""
+    dtype = _dtypes.resolve(dtype)
+    if input._data.dtype == dtype:
+        return input
+    if dtype.kind not in "fc":  # integer results carry no gradient
+        return Tensor._make(input._data.astype(dtype))
+    return Cast.apply(input, dtype=dtype)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; either bound may be None (or a Tensor)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        result = input
+        if min is not None:
+            result = maximum(result, min)
+        if max is not None:
+            result = minimum(result, max)
+        return result
+    return Clamp.apply(input, low=min, high=max)
+
+
+clip = clamp
+
+
+def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return _binary(Maximum, input, other)
+
+
+def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return _binary(Minimum, input, other)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcast together)."""
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    input, other = _promote(input, other)
+    try:
+        np.broadcast_shapes(cond.shape, np.shape(input._data if isinstance(input, Tensor) else
+                                                 input), np.shape(other._data if isinstance(
+                                                     other, Tensor) else other))
+    except ValueError:
+        raise RuntimeError(
+            f"where: condition {cond.shape}, input {_shape_of(input)} and other "
+            f"{_shape_of(other)} cannot be broadcast together"
+        ) from None
+    return Where.apply(input, other, condition=cond)
+
+
+def _float(x: Any) -> Any:
+    """Functions like exp of an integer tensor give the default float dtype, as in PyTorch."""
+    if isinstance(x, Tensor) and x._data.dtype.kind in "biu":
+        return cast(x, _dtypes.get_default_dtype())
+    if not isinstance(x, Tensor):
+        raise TypeError(f"expected a Tensor, got {type(x).__name__}")
+    return x
+

@@ -1,0 +1,81 @@
+"""Matrix multiplication (batched, with PyTorch's rules for 1-D operands).
+
+For Z = A B (A: n×k, B: k×m) and incoming gradient G = dL/dZ (n×m):
+dL/dA = G Bᵀ and dL/dB = Aᵀ G. With batch dimensions the same holds per matrix of the batch, and
+the engine sums the gradient of a broadcast operand over the batch dims it was broadcast along.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from microtensor.autograd.function import Op
+from microtensor.ops.shape import reshape
+from microtensor.tensor import Tensor
+
+
+class MatMul(Op):
+    """Z = A @ B for operands of >= 2 dims.  dL/dA = G @ Bᵀ,  dL/dB = Aᵀ @ G."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad @ b.swapaxes(-1, -2)
+        if b.ndim == 2 and a.ndim > 2:
+            # a batch of inputs times one matrix: fold the batch into rows so that dL/dB is a
+            # single matrix product instead of a batch of products summed afterwards
+            rows = a.reshape((-1, a.shape[-1]))
+            grad_b = rows.swapaxes(-1, -2) @ grad.reshape((-1, grad.shape[-1]))
+        else:
+            grad_b = a.swapaxes(-1, -2) @ grad
+        return grad_a, grad_b
+
+
+def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Matrix product with PyTorch's semantics.
+
+    1-D @ 1-D is the dot product (a 0-d tensor); a 1-D first operand is treated as a row vector
+    and a 1-D second operand as a column vector, the added dim being removed from the result;
+    leading (batch) dims broadcast.
+    """
+    a = input if isinstance(input, Tensor) else Tensor._make(np.asarray(input))
+    b = other if isinstance(other, Tensor) else Tensor._make(np.asarray(other))
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"matmul: both arguments need to be at least 1-D, but they are {a.ndim}-D and "
+            f"{b.ndim}-D; use * for multiplication by a scalar"
+        )
+    inner_a = a.shape[-1]
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if inner_a != inner_b:
+        raise RuntimeError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+            f"({inner_a} columns in the first, {inner_b} rows in the second)"
+        )
+    if a.dtype != b.dtype:
+        common = np.result_type(a.dtype, b.dtype)
+        a, b = a.to(common), b.to(common)
+    squeeze_first, squeeze_last = a.ndim == 1, b.ndim == 1
+    if squeeze_first:
+        a = reshape(a, (1, inner_a))
+    if squeeze_last:
+        b = reshape(b, (inner_b, 1))
+    try:
+        out = MatMul.apply(a, b)
+    except ValueError:
+        raise RuntimeError(
+            f"matmul: the batch dims of {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast"
+        ) from None
+    if squeeze_first or squeeze_last:
+        shape = out.shape
+        shape = shape[:-2] + ((shape[-2],) if not squeeze_first else ()) + (
+            (shape[-1],) if not squeeze_last else ())
+        out = reshape(out, shape)
+    return out
