@@ -12,7 +12,7 @@ Where to read: ``tensor.py`` (the Tensor), ``autograd/function.py`` (graph nodes
 
 # tensor first: it imports autograd and the ops once the Tensor class exists
 from microtensor.tensor import Tensor  # noqa: I001
-from microtensor import autograd, datasets, optim, transforms, utils
+from microtensor import autograd, datasets, optim, transforms, utils, viz
 from microtensor._dtypes import (
     bool,
     double,

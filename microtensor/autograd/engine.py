@@ -75,8 +75,11 @@ def run_backward(
         if node is not None and node not in consumers:
             consumers[node] = 0
             stack.append(node)
+    mutations = grad_state.mutations
     while stack:
         node = stack.pop()
+        if node.epoch != mutations:  # in-place changes since it was recorded (rare)
+            _inputs_at_record_time(node)
         for x in node.inputs:
             parent = x.grad_fn if isinstance(x, Tensor) else None
             if parent is None:
@@ -125,6 +128,8 @@ def run_backward(
                 continue
             if not x._requires_grad:
                 continue
+            if isinstance(g, np.generic):  # NumPy turns 0-d results into scalars
+                g = np.asarray(g)
             if anomaly:
                 _check_anomaly_backward(node, g)
             data = x._data
@@ -158,6 +163,32 @@ def run_backward(
             grad = _run_hooks(leaf._hooks, grad)
         _accumulate_leaf(leaf, grad, create_graph)
     return None
+
+
+def _inputs_at_record_time(node: Function) -> None:
+    """Point ``node.inputs`` back at the values the node used.
+
+    An in-place op that needs a graph (``y += 1`` on a non-leaf) re-points the Tensor object at a
+    new value and a new ``grad_fn``; nodes recorded earlier still hold that object but used its
+    old value. The tensor's ``_previous_version`` = (stamp, snapshot of the old value) chain
+    leads to the version current when the node was recorded (``epoch``).
+    """
+    epoch = node.epoch
+    inputs = list(node.inputs)
+    changed = False
+    for k, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            continue
+        version = x
+        previous = getattr(version, "_previous_version", None)
+        while previous is not None and previous[0] > epoch:
+            version = previous[1]
+            previous = getattr(version, "_previous_version", None)
+        if version is not x:
+            inputs[k] = version
+            changed = True
+    if changed:
+        node.inputs = tuple(inputs)
 
 
 def _collect_leaf(leaf_grads: dict[int, list[Any]], leaf: Tensor, grad: Any) -> None:

@@ -18,9 +18,10 @@ Two flavours:
     The built-in primitives (``ops/``). ``forward`` receives and returns NumPy arrays, so the
     first-order backward pass is plain NumPy, with no Tensor overhead. When a backward pass is
     itself recorded (``create_graph=True``) the engine calls the *same* ``backward`` with
-    Tensors instead: ``grad`` is a Tensor and ``ctx.saved_tensors`` hands back the graph's Tensors in place of the
-    arrays, so the formula (written with operators and ``ops/dual.py`` helpers that work on both)
-    builds a differentiable graph. One formula serves first and higher order.
+    Tensors instead: ``grad`` is a Tensor and ``ctx.saved_tensors`` hands back the graph's
+    Tensors in place of the arrays, so the formula (written with operators and ``ops/dual.py``
+    helpers that work on both) builds a differentiable graph. One formula serves first and
+    higher order.
 
 ``Function``
     The public base for custom ops, with PyTorch's semantics: ``forward`` receives the input Tensors
