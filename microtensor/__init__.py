@@ -12,7 +12,7 @@ Where to read: ``tensor.py`` (the Tensor), ``autograd/function.py`` (graph nodes
 
 # tensor first: it imports autograd and the ops once the Tensor class exists
 from microtensor.tensor import Tensor  # noqa: I001
-from microtensor import autograd, datasets, optim, transforms, utils, viz
+from microtensor import autograd, datasets, landscape, nn, optim, transforms, utils, viz
 from microtensor._dtypes import (
     bool,
     double,
@@ -110,7 +110,9 @@ from microtensor.ops.shape import (
     transpose,
     unsqueeze,
 )
+from microtensor.nn.primitives.special import erf
 from microtensor.random import Generator, manual_seed
+from microtensor.serialization import load, save
 
 __version__ = "0.1.0"
 

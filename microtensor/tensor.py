@@ -42,8 +42,13 @@ class Tensor:
         "grad_fn",
         "_version_counter",
         "_hooks",
+        "_previous_version",  # set only by an in-place op that re-points the tensor (_inplace)
         "__weakref__",
     )
+
+    # NumPy arrays and scalars defer to the Tensor's reflected operators (np.float64(2) * t is a
+    # Tensor in the graph, not an ndarray), as in PyTorch
+    __array_priority__ = 1000
 
     def __init__(self, data: Any = (), dtype: Any = None, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
@@ -150,6 +155,7 @@ class Tensor:
         counter[0] += 1
         grad_state.mutations += 1
         counter[1] = grad_state.mutations
+        note_write(self._data)  # views of the same memory have their own counters
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
@@ -340,7 +346,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
-        if other.__class__ is Tensor and other._data.dtype is self._data.dtype:  # common case
+        if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
             return _ew.Add.apply(self, other)
         return _ew.add(self, other)
 
@@ -348,7 +354,7 @@ class Tensor:
         return _ew.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        if other.__class__ is Tensor and other._data.dtype is self._data.dtype:  # common case
+        if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
             return _ew.Sub.apply(self, other)
         return _ew.sub(self, other)
 
@@ -356,7 +362,7 @@ class Tensor:
         return _ew.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        if other.__class__ is Tensor and other._data.dtype is self._data.dtype:  # common case
+        if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
             return _ew.Mul.apply(self, other)
         return _ew.mul(self, other)
 
@@ -364,7 +370,7 @@ class Tensor:
         return _ew.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        if other.__class__ is Tensor and other._data.dtype is self._data.dtype is _FLOAT32:
+        if isinstance(other, Tensor) and other._data.dtype is self._data.dtype is _FLOAT32:
             return _ew.Div.apply(self, other)
         return _ew.div(self, other)
 
@@ -478,6 +484,9 @@ class Tensor:
         * If the result needs a graph (recording on and a participant requires grad), the new
           value is computed out of place and this tensor is re-pointed at it (its ``grad_fn``
           becomes the op's node); the old array, possibly saved by other ops, stays intact.
+          Nodes recorded before hold this Tensor object as an input but used the old value;
+          ``_previous_version`` = (stamp, snapshot of the old value) lets the engine send their
+          gradients to the old value's history (``engine._inputs_at_record_time``).
         * Otherwise the array is overwritten in place and the version counter is bumped, so a
           backward pass through an op that saved the old values raises instead of being wrong.
         """
@@ -503,8 +512,20 @@ class Tensor:
             self._data = array if array.base is None and array.flags.writeable else array.copy()
             self.grad_fn = result.grad_fn
             self._requires_grad = True
-        else:
-            np.copyto(self._data, result._data, casting="unsafe")
+            # the old array was not written to: the snapshot keeps the version counter (and its
+            # history), this tensor continues with a new counter one version further
+            previous = getattr(self, "_previous_version", None)
+            if previous is not None:
+                old._previous_version = previous
+            grad_state.mutations += 1
+            self._previous_version = (grad_state.mutations, old)
+            self._version_counter = [old._version_counter[0] + 1, grad_state.mutations]
+            if old.grad_fn is not None and old.grad_fn.hooks:  # retain_grad follows the tensor
+                for hook in [h for h in old.grad_fn.hooks if isinstance(h, _RetainGrad)]:
+                    old.grad_fn.hooks.remove(hook)
+                    _add_node_hook(self.grad_fn, hook)
+            return self
+        np.copyto(self._data, result._data, casting="unsafe")
         self._bump_version()
         return self
 
@@ -540,9 +561,13 @@ class Tensor:
 
     def copy_(self, source: Any) -> Tensor:
         source_tensor = source if isinstance(source, Tensor) else Tensor._make(np.asarray(source))
-        return self._inplace(
-            "copy_", lambda t: _ew.cast(_shape.expand(source_tensor, t.shape), t.dtype)
-        )
+
+        def copied(t: Tensor) -> Tensor:
+            value = _ew.cast(_shape.expand(source_tensor, t.shape), t.dtype)
+            # a new node and array: this tensor must not share the source's graph node or memory
+            return _ew.clone(value) if value is source_tensor else value
+
+        return self._inplace("copy_", copied)
 
     def fill_(self, value: Scalar) -> Tensor:
         return self._inplace("fill_", lambda t: Tensor._make(np.full_like(t._data, value)))
@@ -752,8 +777,12 @@ class Tensor:
 def _add_node_hook(node: Any, hook: Any) -> list[Any]:
     if node.hooks is None:
         node.hooks = []
-    node.hooks.append(hook)
-    return node.hooks
+    hooks = node.hooks
+    hooks.append(hook)
+    # retain_grad stores the gradient after all other hooks have run, whatever the order in
+    # which they were registered (as in PyTorch)
+    hooks.sort(key=lambda h: isinstance(h, _RetainGrad))
+    return hooks
 
 
 class _RetainGrad:
@@ -794,7 +823,7 @@ class _HookHandle:
 
 
 # autograd and the ops import Tensor, so they are imported after the class exists.
-from microtensor.autograd.grad_mode import grad_state  # noqa: E402
+from microtensor.autograd.grad_mode import grad_state, note_write  # noqa: E402
 from microtensor.ops import elementwise as _ew  # noqa: E402
 from microtensor.ops import linalg as _linalg  # noqa: E402
 from microtensor.ops import reduce as _reduce  # noqa: E402

@@ -1,0 +1,531 @@
+"""``Module`` and ``Parameter``: the building blocks of every network.
+
+A **Parameter** is a Tensor that a module owns and an optimizer updates: it requires a gradient
+by default, and assigning one to a module attribute registers it.
+
+A **Module** is a container of three kinds of named state, each kept in its own dict in the order
+the attributes were assigned:
+
+* ``_parameters``: Parameters (learned: weights, biases);
+* ``_buffers``: Tensors that are part of the state but not learned (BatchNorm's running mean);
+* ``_modules``: sub-modules, which have their own parameters, buffers and sub-modules.
+
+``self.fc = Linear(2, 3)`` in ``__init__`` goes through ``__setattr__``, which sees a Module and
+stores it in ``_modules["fc"]``; reading ``self.fc`` back goes through ``__getattr__`` (Python
+calls it only when normal lookup fails), which finds it there. Everything else follows from these
+three dicts by walking the tree: ``parameters()``, ``named_parameters()`` with dotted names
+(``"fc.weight"``), ``train()``/``eval()``, ``state_dict()`` and ``load_state_dict()``.
+
+Calling a module, ``model(x)``, runs its ``forward(x)`` (and any forward hooks around it).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from microtensor import _dtypes
+from microtensor.autograd.grad_mode import no_grad
+from microtensor.tensor import Tensor
+
+__all__ = ["Module", "Parameter", "IncompatibleKeys", "RemovableHandle"]
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module's learnable state; ``requires_grad`` is True by default.
+
+    ``Parameter(t)`` shares ``t``'s memory (as in PyTorch) and is always a leaf, even when ``t``
+    was computed by tracked operations. Arithmetic on a Parameter gives plain Tensors.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            array = np.empty(0, dtype=_dtypes.get_default_dtype())
+            counter = [0, 0]
+        elif isinstance(data, Tensor):
+            array, counter = data._data, data._version_counter
+        else:
+            array = np.asarray(data)
+            if array.dtype == np.float64 and not isinstance(data, np.ndarray):
+                array = array.astype(_dtypes.get_default_dtype())  # Python floats
+            counter = [0, 0]
+        self._data = array
+        self._grad = None
+        self._requires_grad = False
+        self.grad_fn = None
+        self._version_counter = counter
+        self._hooks = None
+        self.requires_grad = requires_grad  # the setter refuses integer data
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        if id(self) in memo:
+            return memo[id(self)]
+        copied = Parameter(self._data.copy(), self._requires_grad)
+        if self._grad is not None:
+            copied._grad = Tensor._make(self._grad._data.copy())
+        memo[id(self)] = copied
+        return copied
+
+
+# The result of load_state_dict(strict=False), as in PyTorch.
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class RemovableHandle:
+    """Returned by ``register_forward_hook`` & co.; ``handle.remove()`` takes the hook away."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class Module:
+    """Base class of all layers and models (``torch.nn.Module``).
+
+    Subclass it, assign layers and Parameters as attributes in ``__init__`` (after calling
+    ``super().__init__()``), and define ``forward``::
+
+        class MLP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.hidden = nn.Linear(784, 128)
+                self.out = nn.Linear(128, 10)
+
+            def forward(self, x):
+                return self.out(self.hidden(x).relu())
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        # object.__setattr__ skips our own __setattr__, which needs these dicts to exist.
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        object.__setattr__(self, "_forward_hooks", {})
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; it may return replacement args."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward``; it may return a new output."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError(
+                    "cannot assign parameters before Module.__init__() call; call "
+                    "super().__init__() first in your module's __init__"
+                )
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(mt.nn.Parameter or None expected); wrap it: nn.Parameter(tensor)"
+                )
+            params[name] = None
+        elif isinstance(value, Module):
+            if params is None:
+                raise AttributeError(
+                    "cannot assign a module before Module.__init__() call; call "
+                    "super().__init__() first in your module's __init__"
+                )
+            self._forget(name)
+            self._modules[name] = value
+        elif params is not None and name in self._modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(mt.nn.Module or None expected)"
+                )
+            self._modules[name] = None
+        elif params is not None and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(mt.Tensor or None expected)"
+                )
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        """Remove ``name`` from every registry and the instance dict (before re-registering)."""
+        self.__dict__.pop(name, None)
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails. Read the dicts through __dict__: during copying
+        # an instance may not have them yet, and self._parameters would recurse here.
+        state = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            found = state.get(registry)
+            if found is not None and name in found:
+                return found[name]
+        hint = ""
+        if "_parameters" not in state and not name.startswith("__"):
+            hint = (f" (did {type(self).__name__}.__init__ forget to call "
+                    "super().__init__()?)")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'{hint}")
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self) -> list[str]:
+        names = set(super().__dir__())
+        names.update(self._parameters, self._buffers, self._modules)
+        return sorted(names)
+
+    def _check_new_name(self, name: Any, kind: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain ".", got {name!r}')
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or a ``None`` placeholder, e.g. a missing bias) under ``name``."""
+        self._check_new_name(name, "parameter")
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(mt.nn.Parameter or None required)"
+            )
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is state but not learned (saved in ``state_dict`` if persistent)."""
+        self._check_new_name(name, "buffer")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(mt.Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module under ``name`` (what ``self.name = module`` does)."""
+        self._check_new_name(name, "module")
+        if not isinstance(module, Module) and module is not None:
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at a dotted path such as ``"features.0"`` (``""`` is this module)."""
+        module = self
+        for item in target.split(".") if target else []:
+            child = module._modules.get(item)
+            if not isinstance(child, Module):
+                raise AttributeError(f"{type(module).__name__} has no submodule `{item}`")
+            module = child
+        return module
+
+    # ------------------------------------------------------------------ walking the tree
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module and every descendant, parents first."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                child_prefix = prefix + ("." if prefix else "") + name
+                yield from module.named_modules(memo, child_prefix, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for the direct children only."""
+        seen: set[int] = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        seen: set[int] = set()
+        for module_prefix, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield module_prefix + ("." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs; a parameter shared by two modules appears once."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    # ------------------------------------------------------------------ modes and bulk changes
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode here and in every descendant (Dropout, BatchNorm act on it)."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        object.__setattr__(self, "training", mode)
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Switch gradient tracking of every parameter on or off (e.g. to freeze a layer)."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters: to None (default) or to zeros in place."""
+        for param in self.parameters():
+            grad = param.grad
+            if grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                grad.detach_()
+                grad._data[...] = 0
+                grad._bump_version()
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every descendant (children first) and then on this module."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def _apply_to_tensors(self, convert: Callable[[np.ndarray], np.ndarray]) -> Module:
+        """Replace the values of every parameter, gradient and buffer by ``convert(values)``.
+
+        Parameters keep their identity (an optimizer built earlier still holds them).
+        """
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is not None:
+                    param._data = convert(param._data)
+                    if param._grad is not None:
+                        param._grad = Tensor._make(convert(param._grad._data))
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    module._buffers[name] = Tensor._make(convert(buffer._data))
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Cast floating point parameters and buffers to a dtype (devices are accepted and
+        ignored: microtensor runs on the CPU)."""
+        dtype = kwargs.get("dtype")
+        for arg in args:
+            if not (isinstance(arg, str) or arg is None):
+                dtype = arg
+        if dtype is None:
+            return self
+        target = _dtypes.resolve(dtype)
+        if target.kind != "f":
+            raise TypeError(f"Module.to only accepts floating point dtypes, got {target}")
+        return self._apply_to_tensors(
+            lambda a: a.astype(target) if a.dtype.kind == "f" and a.dtype != target else a
+        )
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    def cpu(self) -> Module:
+        return self
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self, *, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+        """Parameters and persistent buffers of the whole tree, by dotted name, in order.
+
+        The values are detached tensors that share memory with the module (as in PyTorch):
+        copy them (``{k: v.clone() ...}``) or ``mt.save`` them to keep a snapshot.
+        ``keep_vars=True`` returns the Parameters themselves.
+        """
+        if destination is None:
+            destination = OrderedDict()
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".",
+                                  keep_vars=keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
+                        ) -> IncompatibleKeys:
+        """Copy values from ``state_dict`` into the existing parameters and buffers, in place.
+
+        Every problem is collected before raising one ``RuntimeError`` that names them all:
+        missing keys and unexpected keys (only when ``strict``), and shape mismatches (always).
+        Returns ``(missing_keys, unexpected_keys)`` as a named tuple.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"expected a mapping for state_dict, got {type(state_dict).__name__}")
+        own = self.state_dict(keep_vars=True)
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        errors = []
+        with no_grad():
+            for key, target in own.items():
+                if key not in state_dict:
+                    continue
+                value = state_dict[key]
+                array = value._data if isinstance(value, Tensor) else np.asarray(value)
+                if array.shape != target.shape:
+                    errors.append(
+                        f"size mismatch for {key}: copying a param with shape "
+                        f"{tuple(array.shape)} from checkpoint, the shape in current model is "
+                        f"{tuple(target.shape)}."
+                    )
+                    continue
+                np.copyto(target._data, array, casting="unsafe")
+                target._bump_version()
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in missing) + ". ")
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ display
+    def extra_repr(self) -> str:
+        """One line of settings shown inside this module's repr; layers override it."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _indent(repr(module), 2)
+                       for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                body = extra_lines[0]
+            else:
+                body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{self._get_name()}({body})"
+
+
+def _indent(text: str, spaces: int) -> str:
+    """Indent every line but the first (how nested modules are shown)."""
+    first, *rest = text.split("\n")
+    return "\n".join([first] + [" " * spaces + line for line in rest])

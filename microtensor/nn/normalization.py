@@ -1,0 +1,114 @@
+"""Batch normalisation layers: ``BatchNorm1d`` ((N, C) or (N, C, L)) and ``BatchNorm2d``
+((N, C, H, W)). The math, forward and backward, is in ``nn/primitives/normalization.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from microtensor import _dtypes
+from microtensor.nn import functional as F
+from microtensor.nn import init
+from microtensor.nn.linear import _new_parameter
+from microtensor.nn.module import Module
+from microtensor.tensor import Tensor
+
+
+class _BatchNorm(Module):
+    """Shared by BatchNorm1d and BatchNorm2d (they differ only in the input dims they accept).
+
+    Training mode normalises with the batch's mean and biased variance and updates the buffers
+    ``running_mean`` and ``running_var`` (the latter with the unbiased variance), and counts
+    ``num_batches_tracked``; evaluation mode normalises with the running statistics.
+    ``momentum``: the weight of the new batch in the running average; None for a cumulative
+    (equal-weight) average of all batches seen. ``affine``: learn a scale γ (``weight``) and,
+    unless ``bias=False``, a shift β (``bias``).
+    """
+
+    _accepted_dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = _new_parameter((num_features,), dtype)
+            if bias:
+                self.bias = _new_parameter((num_features,), dtype)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            float_dtype = _dtypes.get_default_dtype() if dtype is None else _dtypes.resolve(dtype)
+            self.register_buffer("running_mean", Tensor._make(np.zeros(num_features, float_dtype)))
+            self.register_buffer("running_var", Tensor._make(np.ones(num_features, float_dtype)))
+            self.register_buffer("num_batches_tracked",
+                                 Tensor._make(np.array(0, dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            for buffer, value in ((self.running_mean, 0), (self.running_var, 1),
+                                  (self.num_batches_tracked, 0)):
+                buffer._data[...] = value
+                buffer._bump_version()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+        if input.ndim not in self._accepted_dims:
+            dims = " or ".join(f"{d}D" for d in self._accepted_dims)
+            raise ValueError(f"expected {dims} input (got {input.ndim}D input)")
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked._data += 1
+            self.num_batches_tracked._bump_version()
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked._data)
+        # batch statistics when training, or when there are no running statistics to use
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        track = not self.training or self.track_running_stats
+        return F.batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight, self.bias, use_batch_stats, factor, self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C."""
+
+    _accepted_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) images, per channel C."""
+
+    _accepted_dims = (4,)

@@ -1,0 +1,128 @@
+"""Activation primitives that the engine does not already have: LeakyReLU, ELU, Softplus, GELU.
+
+Each backward is written with operators and helpers that work on NumPy arrays (the ordinary
+backward pass) and on Tensors (``create_graph=True``), so all of them can be differentiated twice;
+see ``microtensor/ops/dual.py``. Values that are constant for the derivative (masks, slopes) are
+saved as plain arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from microtensor.autograd.function import Op
+from microtensor.nn.primitives.special import erf_tensor_or_array
+from microtensor.ops import dual
+from microtensor.tensor import Tensor
+
+
+def _tanh(x: Any) -> Any:
+    return x.tanh() if isinstance(x, Tensor) else np.tanh(x)
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1/(1+e⁻ˣ) without overflow: e^-|x| is at most 1."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _sigmoid(x: Any) -> Any:
+    return x.sigmoid() if isinstance(x, Tensor) else stable_sigmoid(x)
+
+
+class LeakyReLU(Op):
+    """z = x for x > 0, else slope·x.   dL/dx = g · (1 if x > 0 else slope)."""
+
+    @staticmethod
+    def forward(ctx, x, *, negative_slope):
+        factor = np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
+        ctx.save_for_backward(factor)
+        return x * factor
+
+    @staticmethod
+    def backward(ctx, grad):
+        (factor,) = ctx.saved
+        return (grad * factor,)
+
+
+class ELU(Op):
+    """z = x for x > 0, else α(eˣ - 1).
+
+    dL/dx = g for x > 0, else g·α·eˣ = g·(z + α): the saved output gives the derivative, and
+    (for double backward) the derivative's own dependence on x through z.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, alpha):
+        positive = x > 0
+        out = np.where(positive, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
+        ctx.save_for_backward(positive.astype(x.dtype), out)
+        ctx.alpha = alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        positive, out = ctx.saved_tensors
+        return (grad * (positive + (1 - positive) * (out + ctx.alpha)),)
+
+
+class Softplus(Op):
+    """z = log(1 + e^(βx)) / β, and z = x where βx > threshold (where the two agree to rounding).
+
+    dL/dx = g · σ(βx) (and g where βx > threshold).
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, beta, threshold):
+        bx = x * beta
+        linear = bx > threshold
+        out = np.where(linear, x, np.log1p(np.exp(np.minimum(bx, threshold))) / beta)
+        ctx.save_for_backward(x, linear)
+        ctx.beta = beta
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, linear = ctx.saved_tensors
+        slope = _sigmoid(x * ctx.beta)
+        return (grad * (slope * ~linear + linear),)
+
+
+_SQRT_2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+class GELU(Op):
+    """Gaussian error linear unit, z = x·Φ(x), with Φ the standard normal CDF.
+
+    approximate="none":  Φ(x) = (1 + erf(x/√2))/2, and
+        dL/dx = g · (Φ(x) + x·φ(x)),  φ(x) = e^(-x²/2)/√(2π) the normal density.
+    approximate="tanh":  z = x/2 · (1 + tanh u),  u = √(2/π)(x + 0.044715x³), and
+        dL/dx = g · ((1 + tanh u)/2 + x/2 · (1 - tanh²u) · √(2/π)(1 + 3·0.044715x²)).
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
+            return 0.5 * x * (1 + np.tanh(inner))
+        return 0.5 * x * (1 + erf_tensor_or_array(x / _SQRT_2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            x2 = x * x
+            t = _tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x2 * x))
+            du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x2)
+            return (grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
+        cdf = 0.5 * (1 + erf_tensor_or_array(x / _SQRT_2))
+        pdf = _INV_SQRT_2PI * dual.exp(-0.5 * (x * x))
+        return (grad * (cdf + x * pdf),)
