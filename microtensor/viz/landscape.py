@@ -84,13 +84,17 @@ def _save(figure: Any, path: PathLike | None, dpi: int = 120) -> None:
 
 def _evaluate_grid(fn: Callable[[Tensor], Tensor], bounds: Any, resolution: int
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """f on a resolution × resolution grid, in one vectorised call (x of shape (2, H, W))."""
+    """f on a resolution × resolution grid, in one vectorised call (x of shape (2, H, W)) when
+    the function allows it, else point by point (slower)."""
     (x0, x1), (y0, y1) = bounds
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
-    with no_grad():
-        z = fn(Tensor._make(np.stack([grid_x, grid_y])))
-    values = np.asarray(z._data if isinstance(z, Tensor) else z, dtype=np.float64)
+    try:
+        with no_grad(), np.errstate(all="ignore"):
+            z = fn(Tensor._make(np.stack([grid_x, grid_y])))
+        values = np.asarray(z._data if isinstance(z, Tensor) else z, dtype=np.float64)
+    except Exception:  # any failure means: not vectorisable
+        values = np.zeros(0)
     if values.shape != grid_x.shape:  # a function that only takes one point at a time
         with no_grad():
             values = np.array([[float(fn(Tensor._make(np.array([a, b]))).item())
@@ -164,6 +168,9 @@ def plot_trajectories(
     if bounds is None:
         bounds = info.get("bounds")
     if bounds is None:
+        if not runs:
+            raise ValueError("plot_trajectories: give bounds=((x0, x1), (y0, y1)) when there "
+                             "are no trajectories to take them from")
         points = np.concatenate([p[np.all(np.isfinite(p), axis=1)] for _, p, _ in runs])
         lo, hi = points.min(axis=0), points.max(axis=0)
         pad = 0.15 * np.maximum(hi - lo, 1e-3)
@@ -225,12 +232,14 @@ def plot_loss_curves(
     *,
     ax: Any = None,
     logy: bool | None = None,
+    ylim: tuple[float | None, float | None] | None = None,
     xlabel: str = "step",
     ylabel: str = "loss",
     title: str | None = None,
 ) -> Any:
     """Loss against step for several runs (``{name: Trajectory or 1-D array}``, or a list of
-    Trajectory objects). ``logy`` defaults to a log scale when every finite value is > 0."""
+    Trajectory objects). ``logy`` defaults to a log scale when every finite value is > 0;
+    ``ylim = (bottom, top)`` (either may be None) crops runs that diverge or hit 0 exactly."""
     figure, axis = _figure_and_axes(ax, (6.4, 4.2), "plot_loss_curves")
     series = []
     for name, values, losses in _runs(curves):
@@ -243,8 +252,8 @@ def plot_loss_curves(
         axis.plot(np.arange(len(y)), y, label=name, lw=1.4, color=_COLORS[k % len(_COLORS)])
     if logy:
         axis.set_yscale("log")
-        # a run that lands exactly on the minimum (loss 1e-30) would squash everything else
-        axis.set_ylim(bottom=max(float(every.min()), float(every.max()) * 1e-12))
+    if ylim is not None:
+        axis.set_ylim(*ylim)
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     axis.grid(True, alpha=0.3)
