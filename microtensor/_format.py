@@ -13,24 +13,38 @@ if TYPE_CHECKING:
 
 
 def _float_options(values: np.ndarray) -> dict:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return {"floatmode": "maxprec"}
-    if np.all(finite == np.round(finite)):  # whole numbers print as "1.", like PyTorch
-        big = np.abs(finite).max() >= 1e8
-        return {"floatmode": "maxprec", "precision": 0 if not big else 4, "suppress_small": True}
-    magnitude = np.abs(finite)
-    nonzero = magnitude[magnitude > 0]
-    if nonzero.size and (nonzero.max() / nonzero.min() > 1000 or nonzero.max() >= 1e8
-                         or nonzero.max() < 1e-4):
-        return {"floatmode": "fixed", "precision": 4, "formatter": {"float_kind": "{:.4e}".format}}
-    return {"floatmode": "fixed", "precision": 4}
+    """PyTorch's float formatting: one style and one width for all the elements.
+
+    Whole numbers print as ``1.``, others with 4 decimals, and all in scientific notation when
+    the nonzero magnitudes span more than 1000x, exceed 1e8 or (not whole) go below 1e-4. The
+    width is that of the widest nonzero finite value; nan/inf are padded to it, never widen it.
+    """
+    flat = values.reshape(-1).astype(np.float64)
+    nonzero = flat[np.isfinite(flat) & (flat != 0)]
+    int_mode = bool(np.all(nonzero == np.ceil(nonzero)))
+    if nonzero.size:
+        magnitude = np.abs(nonzero)
+        sci = magnitude.max() / magnitude.min() > 1000 or magnitude.max() > 1e8 or (
+            not int_mode and magnitude.min() < 1e-4)
+    else:
+        sci = False
+
+    def text(value: float) -> str:
+        if sci:
+            return f"{value:.4e}"
+        if int_mode:
+            return f"{value:.0f}" + ("." if np.isfinite(value) else "")
+        return f"{value:.4f}"
+
+    width = max((len(text(v)) for v in nonzero), default=1)
+    return {"formatter": {"float_kind": lambda v: text(float(v)).rjust(width)}}
 
 
 def format_tensor(tensor: Tensor) -> str:
     data = tensor._data
     prefix = "tensor("
-    options: dict = {"separator": ", ", "prefix": prefix, "threshold": 1000, "edgeitems": 3}
+    options: dict = {"separator": ", ", "prefix": prefix, "threshold": 1000, "edgeitems": 3,
+                     "max_line_width": 80}
     if data.dtype.kind == "f" and data.size:
         options.update(_float_options(data))
     body = np.array2string(data, **options) if data.ndim else _scalar(data, options)

@@ -103,8 +103,8 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
 def randint(low: int, high: int | None = None, size: Any = (), *,
             generator: Generator | None = None, dtype: Any = None) -> Tensor:
     """Integers in [low, high) (``randint(high, size)`` starts at 0, as in PyTorch)."""
-    if high is None:
-        low, high = 0, low
+    if high is None or isinstance(high, tuple | list):  # randint(high, size)
+        low, high, size = 0, low, size if high is None else high
     values = _rng(generator).integers(low, high, size=shape_arg((size,)))
     return Tensor._make(values.astype(_dtypes.int64 if dtype is None else _dtypes.resolve(dtype)))
 

@@ -823,7 +823,8 @@ class _HookHandle:
 
 
 # autograd and the ops import Tensor, so they are imported after the class exists.
-from microtensor.autograd.grad_mode import grad_state, note_write  # noqa: E402
+from microtensor.autograd.grad_mode import grad_state  # noqa: E402
+from microtensor.autograd.versions import note_write  # noqa: E402
 from microtensor.ops import elementwise as _ew  # noqa: E402
 from microtensor.ops import linalg as _linalg  # noqa: E402
 from microtensor.ops import reduce as _reduce  # noqa: E402

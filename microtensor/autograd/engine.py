@@ -91,16 +91,16 @@ def run_backward(
                 stack.append(parent)
 
     # where gradients for the targets of autograd.grad are caught
-    target_nodes: dict[Function, int] = {}
-    target_leaves: dict[int, int] = {}
+    target_nodes: dict[Function, list[int]] = {}  # node -> positions in targets (may repeat)
+    target_leaves: dict[int, list[int]] = {}
     captured: list[Any] = []
     if targets is not None:
         captured = [None] * len(targets)
         for i, t in enumerate(targets):
             if t.grad_fn is None:
-                target_leaves[id(t)] = i
+                target_leaves.setdefault(id(t), []).append(i)
             else:
-                target_nodes[t.grad_fn] = i
+                target_nodes.setdefault(t.grad_fn, []).append(i)
 
     # 2. seed the roots and process nodes in dependency order
     pending: dict[Function, Any] = {}
@@ -119,7 +119,8 @@ def run_backward(
         if node.hooks is not None:
             grad = _run_hooks(node.hooks, grad)
         if target_nodes and node in target_nodes:
-            captured[target_nodes[node]] = grad
+            for index in target_nodes[node]:
+                captured[index] = grad
         input_grads = node._backward(grad, create_graph)
         if not retain_graph:
             node._release()
@@ -154,9 +155,11 @@ def run_backward(
     # 3. deliver gradients to the leaves (or to the caller of autograd.grad)
     if targets is not None:
         for leaf, grad in leaf_grads.values():
-            index = target_leaves.get(id(leaf))
-            if index is not None:
-                captured[index] = _run_hooks(leaf._hooks, grad) if leaf._hooks else grad
+            indices = target_leaves.get(id(leaf))
+            if indices is not None:
+                grad = _run_hooks(leaf._hooks, grad) if leaf._hooks else grad
+                for index in indices:
+                    captured[index] = grad
         return [_as_tensor(g) if g is not None else None for g in captured]
     for leaf, grad in leaf_grads.values():
         if leaf._hooks:
@@ -235,7 +238,10 @@ def _run_hooks(hooks: list[Any], grad: Any) -> Any:
 
 
 def _as_tensor(value: Any) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor._make(value)
+    if isinstance(value, Tensor):
+        return value
+    # the array may be a read-only broadcast view, or shared with another target's gradient
+    return Tensor._make(np.array(value, copy=True))
 
 
 def _check_anomaly_backward(node: Function, grad: Any) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.grad_mode import grad_state, set_grad_enabled
+from microtensor.autograd.versions import written_since
 from microtensor.tensor import Tensor
 
 _FREED = object()  # marks a node whose saved arrays were released after a backward pass
@@ -112,7 +113,7 @@ class Function:
         with set_grad_enabled(False):
             result = cls.forward(ctx, *inputs, **params)
         if not isinstance(result, Tensor):
-            result = Tensor(np.asarray(result))
+            result = Tensor._make(np.asarray(result))  # keeps the dtype (Tensor() would cast)
         if grad_state.enabled and any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
             if any(result is x for x in inputs):  # forward returned an input unchanged
                 result = Tensor._make(result._data)
@@ -259,13 +260,21 @@ def _check_saved_versions(node: Function) -> None:
         if not isinstance(x, Tensor) or x._version_counter[1] <= node.epoch:
             continue
         if any(value is x._data or value is x for value in saved):
-            raise RuntimeError(
-                f"{node.name}: one of the variables needed for gradient computation has been "
-                f"modified by an in-place operation: a tensor of shape {tuple(x.shape)} was "
-                f"changed after {node.name} saved it (it is now at version "
-                f"{x._version_counter[0]}). Use an out-of-place operation (x = x + y instead of "
-                "x += y), or .clone() the tensor before modifying it."
-            )
+            raise _modified_error(node, x.shape, f" (it is now at version {x._version})")
+    # saved outputs, and saved arrays whose memory was written through another tensor (a view)
+    for value in saved:
+        array = value._data if isinstance(value, Tensor) else value
+        if isinstance(array, np.ndarray) and written_since(array, node.epoch):
+            raise _modified_error(node, array.shape, "")
+
+
+def _modified_error(node: Function, shape: tuple[int, ...], version: str) -> RuntimeError:
+    return RuntimeError(
+        f"{node.name}: one of the variables needed for gradient computation has been "
+        f"modified by an in-place operation: a tensor of shape {tuple(shape)} was "
+        f"changed after {node.name} saved it{version}. Use an out-of-place operation "
+        "(x = x + y instead of x += y), or .clone() the tensor before modifying it."
+    )
 
 
 def _check_gradient_count(node: Function, grads: tuple[Any, ...]) -> None:

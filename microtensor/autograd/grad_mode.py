@@ -28,7 +28,6 @@ class _GradState:
 
 grad_state = _GradState()
 
-
 def is_grad_enabled() -> bool:
     """True when new operations are recorded for backpropagation."""
     return grad_state.enabled
@@ -55,7 +54,15 @@ class _GradModeContext:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradModeContext):  # noqa: N801 (PyTorch's name)
+class _BareDecoratorContext(_GradModeContext):
+    """Also usable as a bare decorator, ``@no_grad`` (without the call), as in PyTorch."""
+
+    def __new__(cls, function: Any = None) -> Any:
+        context = super().__new__(cls)
+        return context if function is None else context(function)
+
+
+class no_grad(_BareDecoratorContext):  # noqa: N801 (PyTorch's name)
     """Context manager (or decorator) inside which no graph is recorded.
 
     >>> with mt.no_grad():
@@ -65,7 +72,7 @@ class no_grad(_GradModeContext):  # noqa: N801 (PyTorch's name)
     _mode = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801
+class enable_grad(_BareDecoratorContext):  # noqa: N801
     """Context manager (or decorator) that turns recording back on, e.g. inside ``no_grad``."""
 
     _mode = True

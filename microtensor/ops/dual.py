@@ -37,3 +37,13 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 def permute(x: Any, axes: tuple[int, ...]) -> Any:
     return x.permute(axes) if isinstance(x, Tensor) else np.transpose(x, axes)
+
+
+def masked_fill(x: Any, mask: np.ndarray, value: float) -> Any:
+    """``x`` with ``value`` where the (constant) bool array ``mask`` is True."""
+    return x.masked_fill(mask, value) if isinstance(x, Tensor) else np.where(mask, value, x)
+
+
+def data(x: Any) -> np.ndarray:
+    """The values as an array (for masks and tests that are constants of the formula)."""
+    return x._data if isinstance(x, Tensor) else x

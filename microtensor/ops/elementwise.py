@@ -26,6 +26,8 @@ _PASS_THROUGH = (Tensor, int, float)
 
 def _operand(value: Any) -> Any:
     """Tensors and Python numbers pass through; lists and arrays become (constant) Tensors."""
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()  # a NumPy scalar promotes like a Python number, as in PyTorch
     if isinstance(value, _PASS_THROUGH):
         return value
     if isinstance(value, np.ndarray | np.generic | list | tuple):
@@ -37,21 +39,37 @@ def _promote(a: Any, b: Any) -> tuple[Any, Any]:
     """PyTorch's type promotion where it differs from NumPy's.
 
     A float tensor combined with an integer or bool tensor keeps the float tensor's dtype, and a
-    Python float with an integer tensor gives the default float dtype.
+    Python float with an integer tensor gives the default float dtype. A 0-d tensor combined with
+    a tensor of 1 or more dims only matters if its kind (bool < integer < float) is higher:
+    float32 [n] + float64 [] is float32, int32 [n] + int64 [] is int32.
     """
     a, b = _operand(a), _operand(b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        kind_a, kind_b = a._data.dtype.kind, b._data.dtype.kind
-        if kind_a == "f" and kind_b in "biu":
-            b = cast(b, a.dtype)
-        elif kind_b == "f" and kind_a in "biu":
-            a = cast(a, b.dtype)
-        return a, b
+        dtype_a, dtype_b = a._data.dtype, b._data.dtype
+        if dtype_a == dtype_b:
+            return a, b
+        if (a._data.ndim == 0) == (b._data.ndim == 0):
+            target = _promote_types(dtype_a, dtype_b)
+        else:
+            dim, zero = (dtype_a, dtype_b) if b._data.ndim == 0 else (dtype_b, dtype_a)
+            target = dim if _KIND_RANK[dim.kind] >= _KIND_RANK[zero.kind] else zero
+        return cast(a, target), cast(b, target)
     if type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind in "biu":
         a = cast(a, _dtypes.get_default_dtype())
     elif type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind in "biu":
         b = cast(b, _dtypes.get_default_dtype())
     return a, b
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promote_types: an integer with a float gives the float (NumPy: float64)."""
+    rank_a, rank_b = _KIND_RANK[a.kind], _KIND_RANK[b.kind]
+    if rank_a != rank_b:
+        return a if rank_a > rank_b else b
+    return np.promote_types(a, b)
 
 
 def _shape_of(x: Any) -> tuple[int, ...]:
@@ -67,7 +85,7 @@ def _broadcast_error(op: str, a: Any, b: Any) -> RuntimeError:
 
 
 def _binary(op: type[Op], a: Any, b: Any) -> Tensor:
-    if a.__class__ is not Tensor or b.__class__ is not Tensor:
+    if a.__class__ is not Tensor or b.__class__ is not Tensor or a._data.dtype != b._data.dtype:
         a, b = _promote(a, b)
     return op.apply(a, b)
 
@@ -167,6 +185,8 @@ class PowScalar(Op):
         p = ctx.exponent
         if p == 2:
             return (grad * 2 * x,)
+        if p == 0:  # x^0 = 1 is constant (also at x = 0, where p x^(p-1) would be 0 * inf)
+            return (grad * 0,)
         return (grad * p * x ** (p - 1),)
 
 
@@ -174,6 +194,10 @@ class Pow(Op):
     """z = a ** b with a tensor exponent.
 
     dL/da = g * b * a^(b-1),   dL/db = g * z * ln(a)   (defined for a > 0).
+
+    As in PyTorch, dL/da = 0 where b = 0, and dL/db = 0 where a = 0 (and b >= 0): the formulas
+    would give 0 * inf there, so the exponent in the first and the log's argument in the second
+    are replaced by 1 at those points.
     """
 
     @staticmethod
@@ -185,7 +209,11 @@ class Pow(Op):
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
-        return grad * b * a ** (b - 1), grad * out * dual.log(a)
+        zero_exponent = np.asarray(dual.data(b)) == 0
+        zero_base = np.asarray(dual.data(a)) == 0
+        b_safe = dual.masked_fill(b, zero_exponent, 1.0) if zero_exponent.any() else b
+        a_safe = dual.masked_fill(a, zero_base, 1.0) if zero_base.any() else a
+        return grad * b * a ** (b_safe - 1), grad * out * dual.log(a_safe)
 
 
 class Clone(Op):
@@ -256,6 +284,28 @@ class Sqrt(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        return (grad * 0.5 / out,)
+
+
+class NormSqrt(Op):
+    """z = √x applied to a sum of squares (``norm``, ``std``).  dL/dx = g / (2√x), and 0 at x = 0.
+
+    √ has no derivative at 0, but there a norm or a standard deviation is at its minimum; 0 is
+    the subgradient PyTorch uses, so the norm of a zero vector doesn't turn gradients into nan.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        zero = dual.data(out) == 0
+        if zero.any():
+            return (dual.masked_fill(grad, zero, 0.0) * 0.5 / dual.masked_fill(out, zero, 1.0),)
         return (grad * 0.5 / out,)
 
 
@@ -478,6 +528,11 @@ def sqrt(input: Tensor) -> Tensor:  # noqa: A002
     return Sqrt.apply(_float(input))
 
 
+def norm_sqrt(input: Tensor) -> Tensor:  # noqa: A002
+    """√x with a zero gradient at 0 (see ``NormSqrt``); used by ``norm`` and ``std``."""
+    return NormSqrt.apply(_float(input))
+
+
 def abs(input: Tensor) -> Tensor:  # noqa: A001, A002
     return Abs.apply(input)
 
@@ -524,6 +579,8 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     """Limit values to [min, max]; either bound may be None (or a Tensor)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if input._data.dtype.kind in "biu" and float in (type(min), type(max)):
+        input = cast(input, _dtypes.get_default_dtype())  # as in PyTorch: int.clamp(0.5) is float
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         result = input
         if min is not None:
@@ -550,6 +607,9 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    input, other = _operand(input), _operand(other)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):  # two Python numbers
+        input, other = (Tensor._make(np.asarray(v, dtype=_dtypes.infer(v))) for v in (input, other))
     input, other = _promote(input, other)
     try:
         np.broadcast_shapes(cond.shape, np.shape(input._data if isinstance(input, Tensor) else

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.function import Op
+from microtensor.ops.elementwise import _promote_types
 from microtensor.ops.shape import reshape
 from microtensor.tensor import Tensor
 
@@ -59,8 +60,8 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({inner_a} columns in the first, {inner_b} rows in the second)"
         )
-    if a.dtype != b.dtype:
-        common = np.result_type(a.dtype, b.dtype)
+    if a.dtype != b.dtype:  # PyTorch refuses mixed dtypes; promote as the other ops do
+        common = _promote_types(a.dtype, b.dtype)
         a, b = a.to(common), b.to(common)
     squeeze_first, squeeze_last = a.ndim == 1, b.ndim == 1
     if squeeze_first:

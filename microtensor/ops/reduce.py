@@ -16,7 +16,7 @@ import numpy as np
 
 from microtensor.autograd.function import Op
 from microtensor.ops import dual
-from microtensor.ops.elementwise import _float, abs, sqrt
+from microtensor.ops.elementwise import _float, abs, norm_sqrt
 from microtensor.ops.shape import normalize_dim
 from microtensor.tensor import Tensor
 
@@ -28,8 +28,11 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, int | np.integer):
-        return (normalize_dim(int(dim), ndim, op),)
+        axis = normalize_dim(int(dim), ndim, op)
+        return (axis,) if ndim else ()  # a 0-d tensor accepts dim 0 or -1 but has no axis
     axes = tuple(sorted(normalize_dim(int(d), ndim, op) for d in dim))
+    if not ndim:
+        return ()
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
     return axes
@@ -163,6 +166,8 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, op: str) -> 
 
 
 def _indices(input: Tensor, axis: int, keepdim: bool, largest: bool) -> np.ndarray:
+    if input.ndim == 0:
+        return np.asarray(0)
     index = np.argmax(input._data, axis=axis) if largest else np.argmin(input._data, axis=axis)
     return np.expand_dims(index, axis) if keepdim else index
 
@@ -229,14 +234,16 @@ def var(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = 
 
 def std(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False,  # noqa: A002
         unbiased: bool | None = None) -> Tensor:
-    """√var (see ``var``)."""
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    """√var (see ``var``); the gradient at a constant input (std 0) is 0, as in PyTorch."""
+    return norm_sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
 
 
 def norm(input: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """The p-norm (Σ|x|^p)^(1/p) over ``dim``; p may be ``float('inf')``."""
-    if p == 2:
-        return sqrt(sum(input * input, dim, keepdim))
+    """The p-norm (Σ|x|^p)^(1/p) over ``dim``; p may be ``float('inf')``.
+
+    The 2-norm of a zero vector has gradient 0 (a subgradient), as in PyTorch."""
+    if p == 2 or p == "fro":
+        return norm_sqrt(sum(input * input, dim, keepdim))
     if p == 1:
         return sum(abs(input), dim, keepdim)
     if p == float("inf"):

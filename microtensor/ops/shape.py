@@ -274,7 +274,11 @@ class _Scratch:
 def getitem(input: Tensor, index: Any) -> Tensor:  # noqa: A002
     """Indexing with ints, slices, None, Ellipsis, integer arrays and bool masks (NumPy rules)."""
     index = _normalize_index(index)
-    return GetItem.apply(input, index=index)
+    try:
+        return GetItem.apply(input, index=index)
+    except IndexError as error:
+        raise IndexError(f"getitem: {error} (indexing a tensor of shape {tuple(input.shape)})"
+                         ) from None
 
 
 class IndexPut(Op):
@@ -303,6 +307,21 @@ def index_put(input: Tensor, index: Any, value: Any) -> Tensor:  # noqa: A002
     index = _normalize_index(index)
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=input.dtype))
+    try:
+        target = np.shape(input._data[index])
+    except IndexError as error:
+        raise IndexError(f"__setitem__: {error} (indexing a tensor of shape "
+                         f"{tuple(input.shape)})") from None
+    extra = value.ndim - len(target)
+    if extra > 0 and all(size == 1 for size in value.shape[:extra]):
+        value = reshape(value, value.shape[extra:])  # leading 1s are dropped, as in PyTorch
+    try:
+        np.broadcast_shapes(value.shape, target)
+    except ValueError:
+        raise RuntimeError(
+            f"__setitem__: a value of shape {tuple(value.shape)} cannot be broadcast to the "
+            f"indexed part of shape {target} of a tensor of shape {tuple(input.shape)}"
+        ) from None
     return IndexPut.apply(input, value, index=index)
 
 

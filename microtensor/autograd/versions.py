@@ -1,0 +1,53 @@
+"""Write tracking per block of memory, for the saved-tensor check of the backward pass.
+
+Every in-place change bumps the changed tensor's version counter. But several tensors can share
+memory (a view such as ``x[0:2]`` or ``x.reshape(...)``, ``.data``, an op's saved output), and
+each has its own counter. So writes are also recorded per *memory owner* (the end of an array's
+``.base`` chain): ``function._check_saved_versions`` asks ``written_since`` whether the memory
+of a saved array was written after the node that saved it was recorded.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from microtensor.autograd.grad_mode import grad_state
+
+# id(memory owner) -> (grad_state.mutations at its last in-place write, weak reference to it)
+_written: dict[int, tuple[int, Any]] = {}
+
+
+def memory_owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory (the end of its ``.base`` chain of views)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def note_write(array: np.ndarray) -> None:
+    """Remember that the memory of ``array`` was just written in place.
+
+    Views share memory with their base but not a version counter, so writes are also recorded
+    per memory owner: ``function._check_saved_versions`` then catches a saved array whose
+    memory was changed through any view of it (or a saved output changed after the op ran).
+    """
+    owner = memory_owner(array)
+    key = id(owner)
+    entry = _written.get(key)
+    if entry is not None and entry[1]() is owner:
+        _written[key] = (grad_state.mutations, entry[1])
+        return
+    try:
+        reference = weakref.ref(owner, lambda _, key=key: _written.pop(key, None))
+    except TypeError:  # not weakly referenceable: cannot be tracked
+        return
+    _written[key] = (grad_state.mutations, reference)
+
+
+def written_since(array: np.ndarray, epoch: int) -> bool:
+    """Was the memory of ``array`` written in place after ``grad_state.mutations`` was ``epoch``?"""
+    entry = _written.get(id(memory_owner(array)))
+    return entry is not None and entry[0] > epoch
