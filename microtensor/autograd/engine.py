@@ -129,8 +129,6 @@ def run_backward(
                 continue
             if not x._requires_grad:
                 continue
-            if isinstance(g, np.generic):  # NumPy turns 0-d results into scalars
-                g = np.asarray(g)
             if anomaly:
                 _check_anomaly_backward(node, g)
             data = x._data
@@ -195,6 +193,8 @@ def _inputs_at_record_time(node: Function) -> None:
 
 
 def _collect_leaf(leaf_grads: dict[int, list[Any]], leaf: Tensor, grad: Any) -> None:
+    if isinstance(grad, np.generic):  # NumPy turns 0-d results into scalars
+        grad = np.asarray(grad)
     entry = leaf_grads.get(id(leaf))
     if entry is None:
         leaf_grads[id(leaf)] = [leaf, grad]
@@ -221,8 +221,8 @@ def _accumulate_leaf(leaf: Tensor, grad: Any, create_graph: bool) -> None:
 
 def _run_hooks(hooks: list[Any], grad: Any) -> Any:
     """Call each hook with the gradient (as a Tensor); a hook may return a replacement."""
-    is_array = isinstance(grad, np.ndarray)
-    value = Tensor._make(grad) if is_array else grad
+    is_array = not isinstance(grad, Tensor)
+    value = Tensor._make(np.asarray(grad)) if is_array else grad
     for hook in hooks:
         result = hook(value)
         if result is not None:

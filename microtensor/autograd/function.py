@@ -63,8 +63,10 @@ class Function:
     # inputs: the tensors (and constants) the op was applied to -- the graph's edges
     # saved: what forward kept for backward; output: the result's array
     # epoch: grad_state.mutations when recorded (see _check_saved_versions)
-    # hooks: functions called with the gradient of the output (register_hook, retain_grad)
-    __slots__ = ("inputs", "saved", "output", "epoch", "hooks", "__dict__")
+    # hooks: functions called with the gradient of the output (register_hook, retain_grad);
+    # a class-level None until a hook is registered (one store fewer per op)
+    __slots__ = ("inputs", "saved", "output", "epoch", "__dict__")
+    hooks: list[Any] | None = None
 
     inputs: tuple[Any, ...]
 
@@ -173,7 +175,6 @@ class Op(Function):
                     ctx.inputs = inputs
                     ctx.output = out
                     ctx.epoch = grad_state.mutations
-                    ctx.hooks = None
                     return Tensor._make(out, True, ctx)
         return Tensor._make(out)
 
@@ -231,7 +232,6 @@ def _new_node(cls: type, inputs: tuple[Any, ...]) -> Any:
     ctx.saved = ()
     ctx.output = None
     ctx.epoch = grad_state.mutations
-    ctx.hooks = None
     return ctx
 
 

@@ -44,12 +44,12 @@ Making it fast with NumPy
 * Tiling for the cache: the im2col matrix is C*kH*kW times larger than the input. Rather than
   building it whole (tens of MB, written to and read back from main memory), the columns are
   processed a tile at a time (a few MB: ``_TILE_BYTES``): im2col of the tile, then its GEMMs, then
-  its col2im, while the tile is still in the CPU cache. This is the same computation in the same
-  order; only the memory traffic shrinks. Nothing is saved between forward and backward but the
-  input: the backward pass rebuilds each tile of cols (cheap, from cache) instead of keeping
-  the whole matrix alive.
-* Scratch arrays that every call needs (the canvas, the tile, Y and G in GEMM layout) are
-  kept between calls (``_Workspace``): fresh memory of that size costs page faults each time.
+  its col2im, while the tile is still in the CPU cache. The arithmetic is the same (dL/dW is
+  summed tile by tile); only the memory traffic shrinks. Nothing is saved between forward and
+  backward but the input: the backward pass rebuilds each tile of cols (cheap, from cache)
+  instead of keeping the whole matrix alive.
+* Scratch arrays that every call needs (the canvas, the tile, Y and G in GEMM layout, the
+  gradient canvas) are kept between calls (``_Workspace``): fresh memory costs page faults.
   Their rows are padded to an odd number of 64-byte cache lines: row lengths that are multiples
   of large powers of two make BLAS slower (cache aliasing).
 
@@ -66,6 +66,7 @@ Only first-order gradients are implemented for these ops (no double backward).
 
 from __future__ import annotations
 
+import mmap
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -159,10 +160,14 @@ def _check_image_input(x: Tensor, op: str) -> None:
 class _Workspace(threading.local):
     """Scratch arrays kept between calls (one set per thread); least recently used dropped first.
 
-    ``get(key, shape, dtype)`` returns the array kept under that key and shape, creating it the
-    first time. With ``zero=True`` it is created zeroed, and callers rely on parts they never
-    write (the gaps of the canvas) staying zero: safe because the key names everything that
-    decides which parts get written.
+    ``get(key, shape, dtype)`` returns the array kept under that key and shape, created zeroed the
+    first time. Callers rely on parts they never write (the gaps of the canvas) staying zero:
+    safe because the key names everything that decides which parts get written.
+
+    Big ones come straight from the operating system (an anonymous ``mmap``) with transparent
+    huge pages requested: the strided copies of im2col/col2im run through them many times, and
+    with 2 MB pages they miss the TLB far less than with 4 kB pages (whatever the C allocator
+    would have done with the memory).
     """
 
     limit_bytes = 256 << 20  # total size kept between calls
@@ -170,17 +175,27 @@ class _Workspace(threading.local):
     def __init__(self) -> None:
         self.arrays: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...], shape: tuple[int, ...], dtype: np.dtype,
-            zero: bool = False) -> np.ndarray:
+    def get(self, key: tuple[Any, ...], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         key = (*key, shape, np.dtype(dtype).str)
         array = self.arrays.pop(key, None)
         if array is None:
-            array = np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+            array = self._zeros(shape, np.dtype(dtype))
+            if array.nbytes > self.limit_bytes:  # too big to keep: used once, then freed
+                return array
         self.arrays[key] = array  # now the most recently used
         total = sum(a.nbytes for a in self.arrays.values())
-        while total > self.limit_bytes and len(self.arrays) > 1:
+        while total > self.limit_bytes:
             total -= self.arrays.popitem(last=False)[1].nbytes
         return array
+
+    @staticmethod
+    def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        if nbytes < (2 << 20) or not hasattr(mmap, "MADV_HUGEPAGE"):
+            return np.zeros(shape, dtype)
+        memory = mmap.mmap(-1, nbytes)  # anonymous memory: zeroed by the OS
+        memory.madvise(mmap.MADV_HUGEPAGE)
+        return np.frombuffer(memory, dtype).reshape(shape)
 
     def clear(self) -> None:
         self.arrays.clear()
@@ -276,7 +291,7 @@ class ConvGeometry:
         columns = max((n - 1) * block + (ho - 1) * row + wo, 0)
         # columns per tile: about _TILE_BYTES of cols; without the flat trick, whole images
         tile = max(_TILE_BYTES // (c_in * kh * kw * itemsize), 1)
-        tile = max(tile // 64 * 64, 256) if flat else max(tile // block, 1) * block
+        tile = max(tile // 64 * 64, 64) if flat else max(tile // block, 1) * block
         return ConvGeometry(
             n, c_in, h, w, c_out, kh, kw, groups, stride, dilation, padding, ho, wo, flat, row,
             block, base, columns, _row_length(n * block, itemsize), min(tile, max(columns, 1)),
@@ -307,7 +322,7 @@ def _canvas(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """
     shape = (g.c_in, g.base + g.n * g.block)
     key = ("conv2d.canvas", g.h, g.w, g.base, g.row, g.block)
-    canvas = _workspace.get(key, shape, x.dtype, zero=True)
+    canvas = _workspace.get(key, shape, x.dtype)
     # only the pixels are written (always the same ones for this key): the gaps stay zero
     g.images(canvas[:, g.base :], g.h, g.w)[...] = x.transpose(1, 0, 2, 3)
     return canvas
@@ -320,7 +335,7 @@ def _padded_input(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
     if top == bottom == left == right == 0:
         return x
     shape = (g.n, g.c_in, g.h + top + bottom, g.w + left + right)
-    xpad = _workspace.get(("conv2d.xpad", g.padding), shape, x.dtype, zero=True)
+    xpad = _workspace.get(("conv2d.xpad", g.padding), shape, x.dtype)
     xpad[:, :, top : top + g.h, left : left + g.w] = x  # the border is never written: stays 0
     return xpad
 
@@ -468,7 +483,7 @@ def conv2d_backward(
     # G in the GEMM layout (O, columns); the garbage columns of the flat trick get a zero
     # gradient (they are never written, and the buffer was zeroed when created)
     key = ("conv2d.grad", g.n, g.ho, g.wo, g.row, g.block)
-    gy = _workspace.get(key, (g.c_out, g.ld), dtype, zero=True)
+    gy = _workspace.get(key, (g.c_out, g.ld), dtype)
     g.images(gy, g.ho, g.wo)[...] = grad.transpose(1, 0, 2, 3)
     if need_bias:
         grad_b = gy[:, : g.columns].sum(axis=1)
@@ -476,12 +491,12 @@ def conv2d_backward(
     cols = _tile_buffer(g, dtype)
     source = _conv_source(x, g) if need_weight else None
     grad_source = None
-    if need_input:
+    if need_input:  # dL/d(canvas) or dL/d(padded input), summed into by col2im
         top, bottom, left, right = g.padding
-        grad_source = np.zeros(
-            (g.c_in, g.base + g.n * g.block) if g.flat
-            else (g.n, g.c_in, g.h + top + bottom, g.w + left + right), dtype
-        )
+        shape = ((g.c_in, g.base + g.n * g.block) if g.flat
+                 else (g.n, g.c_in, g.h + top + bottom, g.w + left + right))
+        grad_source = _workspace.get(("conv2d.grad_source",), shape, dtype)
+        grad_source.fill(0)
     grad_w_t = None  # dL/dWᵀ, (groups, K/groups, O/groups)
 
     for start, stop in g.tiles():
@@ -500,13 +515,13 @@ def conv2d_backward(
             grad_w = np.zeros_like(weight)
         else:
             grad_w = np.ascontiguousarray(grad_w_t.transpose(0, 2, 1)).reshape(weight.shape)
-    if need_input:
+    if need_input:  # a fresh array: grad_source is scratch memory, reused by the next call
         if g.flat:
             grad_x = g.images(grad_source[:, g.base :], g.h, g.w).transpose(1, 0, 2, 3)
         else:
             top, _, left, _ = g.padding
             grad_x = grad_source[:, :, top : top + g.h, left : left + g.w]
-        grad_x = np.ascontiguousarray(grad_x)
+        grad_x = grad_x.copy()
     return grad_x, grad_w, grad_b
 
 

@@ -1,0 +1,298 @@
+"""Convolution and pooling speed: microtensor against PyTorch (when installed), side by side.
+
+    python benchmarks/bench_conv.py            # all cases
+    python benchmarks/bench_conv.py --quick    # fewer repetitions
+    python benchmarks/bench_conv.py --threads 1
+
+Cases:
+
+* kernel level: ``conv2d_forward`` + ``conv2d_backward`` on NumPy arrays, against
+  ``torch.nn.functional.conv2d`` forward + backward (autograd);
+* op level: ``microtensor.ops.conv.conv2d`` on Tensors + ``.backward()``, the same for PyTorch;
+* ``max_pool2d`` forward + backward, both levels;
+* a small CNN training step (conv-ReLU-pool twice, then a linear layer, cross-entropy, SGD).
+
+Each case runs in many short alternating rounds (microtensor, PyTorch, microtensor, ...), so that
+both see the same machine (shared and virtual machines vary a lot from second to second). Every
+round starts with 0.15 s of untimed calls: after a call, a library's BLAS/OpenMP worker threads
+keep spinning for a while (OpenBLAS: about 0.1 s) and would steal the cores from the other one.
+Printed: the median time per call in microseconds, the ratio of medians (microtensor / PyTorch;
+below 1 is faster) and, for convolutions, the achieved GFLOP/s (2 flops per multiply-add of the
+forward product and of each gradient product computed). Without PyTorch only microtensor's
+figures are printed. PyTorch gets as many threads as NumPy's BLAS.
+
+Memory: glibc gives large freed blocks back to the operating system, and every fresh page then
+costs a page fault when it is first written (expensive in virtual machines; for small layers it
+can double the time of a step). Runs are steadier with, for both libraries,
+
+    MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=134217728 python benchmarks/bench_conv.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import microtensor as mt  # noqa: E402
+from microtensor.ops import conv as C  # noqa: E402
+
+try:
+    import torch
+    import torch.nn.functional as TF
+except ImportError:  # figures for microtensor only
+    torch = None
+
+
+def blas_threads() -> int:
+    """Threads NumPy's BLAS uses (threadpoolctl if installed, else the usual variables)."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        counts = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        if counts:
+            return max(counts)
+    except ImportError:
+        pass
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return os.cpu_count() or 1
+
+
+def timings(fn: Callable[[], object], calls: int, warmup: float = 0.15) -> list[float]:
+    """``calls`` timings of ``fn`` after ``warmup`` seconds of untimed calls (at least two)."""
+    start = time.perf_counter()
+    done = 0
+    while done < 2 or time.perf_counter() - start < warmup:
+        fn()
+        done += 1
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def compare(
+    name: str,
+    ours: Callable[[], object],
+    theirs: Callable[[], object] | None,
+    flops: float | None,
+    rounds: int,
+    calls: int,
+) -> None:
+    mine: list[float] = []
+    other: list[float] = []
+    for _ in range(rounds):
+        mine += timings(ours, calls)
+        if theirs is not None:
+            other += timings(theirs, calls)
+    m = statistics.median(mine)
+    line = f"{name:<46} {m * 1e6:>11.0f}"
+    if theirs is not None:
+        t = statistics.median(other)
+        line += f" {t * 1e6:>11.0f} {m / t:>7.2f}"
+    else:
+        line += f" {'-':>11} {'-':>7}"
+    if flops:
+        line += f" {flops / m / 1e9:>8.1f}"
+        if theirs is not None:
+            line += f" {flops / t / 1e9:>8.1f}"
+    print(line, flush=True)
+
+
+def header(title: str) -> None:
+    print(f"\n{title}")
+    print(f"{'case':<46} {'mt us':>11} {'torch us':>11} {'ratio':>7} {'mt GF/s':>8} {'torch':>8}")
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def conv_cases() -> list[tuple[str, dict]]:
+    """(name, shapes and arguments): the layer of the target, strided, grouped, the small CNN's."""
+    return [
+        ("32x32->64, 32x32, 3x3 pad 1, batch 32", dict(n=32, c=32, o=64, h=32, k=3, s=1, p=1)),
+        ("  same, input without grad", dict(n=32, c=32, o=64, h=32, k=3, s=1, p=1, nox=True)),
+        ("64->128, 32x32, 3x3 stride 2 pad 1, batch 32", dict(n=32, c=64, o=128, h=32, k=3, s=2,
+                                                             p=1)),
+        ("64->64, 16x16, 3x3 pad 1 groups 4, batch 32", dict(n=32, c=64, o=64, h=16, k=3, s=1,
+                                                             p=1, groups=4)),
+        ("CNN conv1: 1->8, 28x28, 3x3 pad 1, batch 64", dict(n=64, c=1, o=8, h=28, k=3, s=1, p=1,
+                                                             nox=True)),
+        ("CNN conv2: 8->16, 14x14, 3x3 pad 1, batch 64", dict(n=64, c=8, o=16, h=14, k=3, s=1,
+                                                              p=1)),
+    ]
+
+
+def conv_flops(cfg: dict) -> float:
+    groups = cfg.get("groups", 1)
+    ho = (cfg["h"] + 2 * cfg["p"] - cfg["k"]) // cfg["s"] + 1
+    macs = cfg["n"] * cfg["o"] * ho * ho * (cfg["c"] // groups) * cfg["k"] ** 2
+    products = 2 if cfg.get("nox") else 3
+    return 2.0 * macs * products
+
+
+def conv_functions(cfg: dict, op_level: bool) -> tuple[Callable, Callable | None]:
+    """Forward + backward of one conv2d case: (microtensor, PyTorch or None)."""
+    rng = np.random.default_rng(0)
+    groups = cfg.get("groups", 1)
+    x = rng.standard_normal((cfg["n"], cfg["c"], cfg["h"], cfg["h"]), dtype=np.float32)
+    w = rng.standard_normal((cfg["o"], cfg["c"] // groups, cfg["k"], cfg["k"]),
+                            dtype=np.float32) * 0.1
+    b = rng.standard_normal(cfg["o"], dtype=np.float32)
+    stride, pad = (cfg["s"],) * 2, (cfg["p"],) * 4
+    y = C.conv2d_forward(x, w, b, stride, pad, (1, 1), groups)
+    g = rng.standard_normal(y.shape, dtype=np.float32)
+    need_x = not cfg.get("nox")
+
+    if op_level:
+        xt = mt.from_numpy(x).requires_grad_(need_x)
+        wt, bt = mt.from_numpy(w).requires_grad_(), mt.from_numpy(b).requires_grad_()
+        gt = mt.from_numpy(g)
+
+        def ours() -> None:
+            out = C.conv2d(xt, wt, bt, stride=cfg["s"], padding=cfg["p"], groups=groups)
+            out.backward(gt)
+    else:
+
+        def ours() -> None:
+            C.conv2d_forward(x, w, b, stride, pad, (1, 1), groups)
+            C.conv2d_backward(g, x, w, stride, pad, (1, 1), groups, need_input=need_x)
+
+    if torch is None:
+        return ours, None
+    xq = torch.from_numpy(x).requires_grad_(need_x)
+    wq, bq = torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_()
+    gq = torch.from_numpy(g)
+
+    def theirs() -> None:
+        out = TF.conv2d(xq, wq, bq, stride=cfg["s"], padding=cfg["p"], groups=groups)
+        out.backward(gq)
+
+    return ours, theirs
+
+
+def bench_conv(rounds: int, calls: int, op_level: bool) -> None:
+    header("conv2d forward + backward" + (" (Tensor + autograd)" if op_level else " (arrays)"))
+    for name, cfg in conv_cases():
+        ours, theirs = conv_functions(cfg, op_level)
+        compare(name, ours, theirs, conv_flops(cfg), rounds, calls)
+
+
+def pool_functions(shape: tuple[int, ...], k: int, s: int, p: int, op_level: bool
+                   ) -> tuple[Callable, Callable | None]:
+    """Forward + backward of one max_pool2d case: (microtensor, PyTorch or None)."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape, dtype=np.float32)
+    geometry = C.PoolGeometry.of(shape, (k, k), (s, s), (p, p), (1, 1), False)
+    g = rng.standard_normal((shape[0], shape[1], geometry.ho, geometry.wo), dtype=np.float32)
+    if op_level:
+        xt, gt = mt.from_numpy(x).requires_grad_(), mt.from_numpy(g)
+
+        def ours() -> None:
+            C.max_pool2d(xt, k, s, p).backward(gt)
+    else:
+
+        def ours() -> None:
+            _, argmax = C.max_pool2d_forward(x, geometry)
+            C.max_pool2d_backward(g, argmax, geometry)
+
+    if torch is None:
+        return ours, None
+    xq, gq = torch.from_numpy(x).requires_grad_(), torch.from_numpy(g)
+
+    def theirs() -> None:
+        TF.max_pool2d(xq, k, s, p).backward(gq)
+
+    return ours, theirs
+
+
+def bench_pool(rounds: int, calls: int, op_level: bool) -> None:
+    header("max_pool2d forward + backward" + (" (Tensor + autograd)" if op_level else " (arrays)"))
+    cases = [
+        ("2x2 on (64, 8, 28, 28)", (64, 8, 28, 28), 2, 2, 0),
+        ("2x2 on (32, 64, 32, 32)", (32, 64, 32, 32), 2, 2, 0),
+        ("3x3 stride 2 pad 1 on (32, 64, 32, 32)", (32, 64, 32, 32), 3, 2, 1),
+    ]
+    for name, shape, k, s, p in cases:
+        ours, theirs = pool_functions(shape, k, s, p, op_level)
+        compare(name, ours, theirs, None, rounds, calls)
+
+
+def bench_cnn(rounds: int, calls: int) -> None:
+    """One SGD step of a small CNN on a batch of 64 28x28 images."""
+    header("small CNN training step (batch 64, 1x28x28: conv 8, pool, conv 16, pool, linear 10)")
+    rng = np.random.default_rng(2)
+    shapes = [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 784), (10,)]
+    init = [rng.standard_normal(s, dtype=np.float32) * 0.1 for s in shapes]
+    x = rng.standard_normal((64, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, 64)
+    onehot = np.eye(10, dtype=np.float32)[labels]
+
+    params = [mt.from_numpy(p.copy()).requires_grad_() for p in init]
+    xt, target = mt.from_numpy(x), mt.from_numpy(onehot)
+    optimizer = mt.optim.SGD(params, lr=0.01)
+
+    def ours() -> None:
+        w1, b1, w2, b2, w3, b3 = params
+        h = C.max_pool2d(C.conv2d(xt, w1, b1, padding=1).relu(), 2)
+        h = C.max_pool2d(C.conv2d(h, w2, b2, padding=1).relu(), 2)
+        logits = h.reshape(64, 784) @ w3.T + b3
+        loss = -(logits.log_softmax(1) * target).sum() / 64  # cross-entropy
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    theirs = None
+    if torch is not None:
+        tparams = [torch.from_numpy(p.copy()).requires_grad_() for p in init]
+        xq, yq = torch.from_numpy(x), torch.from_numpy(labels)
+        toptimizer = torch.optim.SGD(tparams, lr=0.01)
+
+        def theirs() -> None:
+            w1, b1, w2, b2, w3, b3 = tparams
+            h = TF.max_pool2d(TF.conv2d(xq, w1, b1, padding=1).relu(), 2)
+            h = TF.max_pool2d(TF.conv2d(h, w2, b2, padding=1).relu(), 2)
+            loss = TF.cross_entropy(h.reshape(64, 784) @ w3.T + b3, yq)
+            toptimizer.zero_grad()
+            loss.backward()
+            toptimizer.step()
+
+    compare("training step", ours, theirs, None, rounds, calls)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch threads (default: as many as NumPy's BLAS)")
+    args = parser.parse_args()
+    rounds, calls = (4, 4) if args.quick else (12, 5)
+    threads = args.threads or blas_threads()
+    print(f"numpy {np.__version__}, BLAS threads {blas_threads()}", end="")
+    if "MALLOC_TRIM_THRESHOLD_" in os.environ:
+        print(f", MALLOC_TRIM_THRESHOLD_={os.environ['MALLOC_TRIM_THRESHOLD_']}", end="")
+    if torch is not None:
+        torch.set_num_threads(threads)
+        print(f"; torch {torch.__version__}, threads {torch.get_num_threads()}")
+    else:
+        print("; torch not installed: microtensor figures only")
+    bench_conv(rounds, calls, op_level=False)
+    bench_conv(rounds, calls, op_level=True)
+    bench_pool(rounds, calls, op_level=False)
+    bench_pool(rounds, calls, op_level=True)
+    bench_cnn(rounds, calls)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,571 @@
+"""conv2d, max_pool2d, avg_pool2d: forward against naive NumPy loops (and PyTorch when
+installed), gradients by central differences in float64, PyTorch's argument rules and errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import microtensor as mt
+from microtensor.ops import conv as C
+from tests.gradcheck_cases import Case
+
+SEED = 20240607
+
+
+def _rng(offset: int = 0) -> np.random.Generator:
+    return np.random.default_rng(SEED + offset)
+
+
+def _tensor(array: np.ndarray, requires_grad: bool = False) -> mt.Tensor:
+    return mt.tensor(array, dtype=array.dtype, requires_grad=requires_grad)
+
+
+def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, ...]:
+    pads = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        pads += [total // 2, total - total // 2]
+    return tuple(pads)  # top, bottom, left, right
+
+
+def _pads(padding, kernel, dilation) -> tuple[int, int, int, int]:
+    if padding == "same":
+        return _same_padding(kernel, dilation)
+    if padding == "valid":
+        return (0, 0, 0, 0)
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    return (ph, ph, pw, pw)
+
+
+# --------------------------------------------------------------------------- naive references
+
+
+def naive_conv2d(x, w, b, stride, pads, dilation, groups):
+    """Direct loops over output pixels: y[n,o,p,q] = b[o] + sum w[o,c,i,j] xpad[n,c,..]."""
+    n, c_in, h, wd = x.shape
+    c_out, c_group, kh, kw = w.shape
+    top, bottom, left, right = pads
+    xpad = np.zeros((n, c_in, h + top + bottom, wd + left + right), x.dtype)
+    xpad[:, :, top : top + h, left : left + wd] = x
+    ho = (xpad.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (xpad.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((n, c_out, ho, wo), x.dtype)
+    o_group = c_out // groups
+    for o in range(c_out):
+        first = (o // o_group) * c_group
+        for p in range(ho):
+            for q in range(wo):
+                rows = p * stride[0] + dilation[0] * np.arange(kh)
+                cols = q * stride[1] + dilation[1] * np.arange(kw)
+                window = xpad[:, first : first + c_group][:, :, rows][:, :, :, cols]
+                out[:, o, p, q] = np.einsum("ncij,cij->n", window, w[o])
+    if b is not None:
+        out += b[None, :, None, None]
+    return out
+
+
+def naive_pool2d(x, kernel, stride, padding, dilation, ceil_mode, kind, count_include_pad=True,
+                 divisor_override=None):
+    """Loops over windows, following PyTorch's rules for sizes, padding and divisors."""
+    n, c, h, w = x.shape
+    sizes = []
+    for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation):
+        span = size + 2 * p - d * (k - 1) - 1
+        out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (out - 1) * s >= size + p:
+            out -= 1
+        sizes.append(out)
+    ho, wo = sizes
+    out = np.zeros((n, c, ho, wo), x.dtype)
+    for p_ in range(ho):
+        for q in range(wo):
+            h0, w0 = p_ * stride[0] - padding[0], q * stride[1] - padding[1]
+            rows = [h0 + i * dilation[0] for i in range(kernel[0])]
+            cols = [w0 + j * dilation[1] for j in range(kernel[1])]
+            inside_r = [r for r in rows if 0 <= r < h]
+            inside_c = [cc for cc in cols if 0 <= cc < w]
+            window = x[:, :, inside_r][:, :, :, inside_c]
+            if kind == "max":
+                out[:, :, p_, q] = window.max(axis=(2, 3))
+                continue
+            if divisor_override is not None:
+                divisor = divisor_override
+            elif count_include_pad:  # the window clipped to the padded input
+                hend = min(h0 + kernel[0], h + padding[0])
+                wend = min(w0 + kernel[1], w + padding[1])
+                divisor = (hend - h0) * (wend - w0)
+            else:
+                divisor = len(inside_r) * len(inside_c)
+            out[:, :, p_, q] = window.sum(axis=(2, 3)) / divisor
+    return out
+
+
+def _distinct(shape, seed=0) -> np.ndarray:
+    """Well separated values: no ties, and a 1e-6 nudge never changes a window's maximum."""
+    rng = _rng(seed)
+    size = int(np.prod(shape))
+    return (rng.permutation(size) * 0.37 + rng.uniform(-0.1, 0.1, size)).reshape(shape)
+
+
+# --------------------------------------------------------------------------- conv2d combinations
+
+STRIDES = [1, 2]
+PADDINGS = [0, 1, (1, 2), "same"]
+DILATIONS = [1, 2]
+GROUPS = [1, 2]
+CONV_COMBOS = [
+    combo for combo in itertools.product(STRIDES, PADDINGS, DILATIONS, GROUPS)
+    if not (combo[0] != 1 and combo[1] == "same")  # 'same' is for stride 1 only (PyTorch)
+]
+
+
+def _conv_problem(stride, padding, dilation, groups, seed=0, dtype=np.float64,
+                  shape=(2, 2, 7, 9), c_out=4, kernel=(2, 3)):
+    rng = _rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((c_out, shape[1] // groups) + kernel).astype(dtype)
+    b = rng.standard_normal(c_out).astype(dtype)
+    s2 = (stride, stride)
+    d2 = (dilation, dilation)
+    return x, w, b, s2, _pads(padding, kernel, d2), d2
+
+
+@pytest.mark.parametrize("stride,padding,dilation,groups", CONV_COMBOS)
+def test_conv2d_forward_matches_naive_loops(stride, padding, dilation, groups):
+    x, w, b, s2, pads, d2 = _conv_problem(stride, padding, dilation, groups)
+    expected = naive_conv2d(x, w, b, s2, pads, d2, groups)
+    out = C.conv2d(_tensor(x), _tensor(w), _tensor(b), stride=stride, padding=padding,
+                   dilation=dilation, groups=groups)
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride,padding,dilation,groups", CONV_COMBOS)
+def test_conv2d_gradcheck(stride, padding, dilation, groups):
+    x, w, b, *_ = _conv_problem(stride, padding, dilation, groups, seed=1)
+    inputs = (_tensor(x, True), _tensor(w, True), _tensor(b, True))
+
+    def fn(x, w, b):
+        return C.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation,
+                        groups=groups)
+
+    assert mt.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+def _torch_conv(torch, x, w, b, stride, padding, dilation, groups, grad):
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = None if b is None else torch.tensor(b, requires_grad=True)
+    out = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding,
+                                     dilation=dilation, groups=groups)
+    out.backward(torch.tensor(grad))
+    grads = [xt.grad.numpy(), wt.grad.numpy(), None if bt is None else bt.grad.numpy()]
+    return out.detach().numpy(), grads
+
+
+@pytest.mark.parametrize("stride,padding,dilation,groups", CONV_COMBOS)
+def test_conv2d_matches_torch(stride, padding, dilation, groups):
+    torch = pytest.importorskip("torch")
+    x, w, b, *_ = _conv_problem(stride, padding, dilation, groups, seed=2)
+    xt, wt, bt = _tensor(x, True), _tensor(w, True), _tensor(b, True)
+    out = C.conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    grad = _rng(3).standard_normal(out.shape)
+    out.backward(_tensor(grad))
+    expected, grads = _torch_conv(torch, x, w, b, stride, padding, dilation, groups, grad)
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
+    for ours, theirs in zip((xt, wt, bt), grads):
+        np.testing.assert_allclose(ours.grad.numpy(), theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel,dilation", [((2, 2), 1), ((4, 3), 1), ((2, 4), 3), ((1, 1), 1)])
+def test_conv2d_same_padding_even_kernels_like_torch(kernel, dilation):
+    torch = pytest.importorskip("torch")
+    rng = _rng(4)
+    x = rng.standard_normal((2, 3, 8, 7))
+    w = rng.standard_normal((5, 3) + kernel)
+    out = C.conv2d(_tensor(x), _tensor(w), None, padding="same", dilation=dilation)
+    expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding="same",
+                                          dilation=dilation)
+    assert out.shape == (2, 5, 8, 7)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_conv2d_valid_padding_and_1x1_kernel():
+    x, w, b, s2, pads, d2 = _conv_problem(1, "valid", 1, 1, seed=5, kernel=(1, 1))
+    out = C.conv2d(_tensor(x), _tensor(w), _tensor(b), padding="valid")
+    np.testing.assert_allclose(out.numpy(), naive_conv2d(x, w, b, s2, pads, d2, 1),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_large_padding_and_wide_kernel():
+    """Padding larger than the kernel reach, a kernel as wide as the input, stride 3."""
+    rng = _rng(6)
+    x = rng.standard_normal((3, 2, 5, 6))
+    for w_shape, stride, padding in [((2, 2, 1, 1), 1, 3), ((2, 2, 3, 6), 1, (2, 0)),
+                                     ((2, 2, 2, 2), 3, 2), ((4, 1, 3, 3), (1, 2), (3, 1))]:
+        w = rng.standard_normal(w_shape)
+        groups = 2 if w_shape[1] == 1 else 1
+        s2 = (stride, stride) if isinstance(stride, int) else stride
+        pads = _pads(padding, w_shape[2:], (1, 1))
+        out = C.conv2d(_tensor(x), _tensor(w), stride=stride, padding=padding, groups=groups)
+        np.testing.assert_allclose(out.numpy(), naive_conv2d(x, w, None, s2, pads, (1, 1),
+                                                             groups), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv2d_in_tiles_matches_in_one_go(stride, monkeypatch):
+    """Tiny tiles (many GEMMs, tiles cutting through images) give the same values."""
+    x, w, b, s2, pads, d2 = _conv_problem(stride, 1, 1, 1, seed=7, shape=(5, 3, 9, 8))
+    grad = _rng(8).standard_normal(naive_conv2d(x, w, b, s2, pads, d2, 1).shape)
+    whole = C.conv2d_forward(x, w, b, s2, pads, d2, 1)
+    grads = C.conv2d_backward(grad, x, w, s2, pads, d2, 1)
+    monkeypatch.setattr(C, "_TILE_BYTES", 64)
+    geometry = C.ConvGeometry.of(x.shape, w.shape, s2, pads, d2, 1, 8)
+    assert len(list(geometry.tiles())) > 4
+    np.testing.assert_allclose(C.conv2d_forward(x, w, b, s2, pads, d2, 1), whole, rtol=1e-12)
+    for tiled, single in zip(C.conv2d_backward(grad, x, w, s2, pads, d2, 1), grads):
+        np.testing.assert_allclose(tiled, single, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_gradients_against_naive_vjp():
+    """dL/dx, dL/dw, dL/db of L = sum(y * g) equal the derivatives of the naive loops' result
+    (checked with the naive forward's linearity: dL/dw[o,c,i,j] = L(e_ocij) - L(0))."""
+    x, w, b, s2, pads, d2 = _conv_problem(2, (1, 2), 2, 2, seed=9)
+    g = _rng(10).standard_normal(naive_conv2d(x, w, b, s2, pads, d2, 2).shape)
+    grad_x, grad_w, grad_b = C.conv2d_backward(g, x, w, s2, pads, d2, 2)
+    basis = np.zeros_like(w)
+    expected_w = np.empty_like(w)
+    for index in np.ndindex(w.shape):
+        basis[index] = 1.0
+        expected_w[index] = (naive_conv2d(x, basis, None, s2, pads, d2, 2) * g).sum()
+        basis[index] = 0.0
+    np.testing.assert_allclose(grad_w, expected_w, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(grad_b, g.sum(axis=(0, 2, 3)), rtol=1e-12)
+    basis = np.zeros_like(x)
+    expected_x = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        basis[index] = 1.0
+        expected_x[index] = (naive_conv2d(basis, w, None, s2, pads, d2, 2) * g).sum()
+        basis[index] = 0.0
+    np.testing.assert_allclose(grad_x, expected_x, rtol=1e-10, atol=1e-10)
+
+
+def test_conv2d_skips_gradients_nobody_needs():
+    x, w, b, *_ = _conv_problem(1, 1, 1, 1, seed=11)
+    full = [_tensor(x, True), _tensor(w, True), _tensor(b, True)]
+    C.conv2d(*full, padding=1).sum().backward()
+    frozen_input = [_tensor(x), _tensor(w, True), None]
+    C.conv2d(*frozen_input, padding=1).sum().backward()
+    assert frozen_input[0].grad is None
+    np.testing.assert_allclose(frozen_input[1].grad.numpy(), full[1].grad.numpy(), rtol=1e-12)
+    frozen_weight = [_tensor(x, True), _tensor(w), _tensor(b)]
+    C.conv2d(*frozen_weight, padding=1).sum().backward()
+    assert frozen_weight[1].grad is None and frozen_weight[2].grad is None
+    np.testing.assert_allclose(frozen_weight[0].grad.numpy(), full[0].grad.numpy(), rtol=1e-12)
+    assert C.conv2d_backward(np.ones((2, 4, 7, 9)), x, w, (1, 1), (1, 1, 1, 1), (1, 1), 1,
+                             need_input=False, need_weight=False)[:2] == (None, None)
+
+
+def test_conv2d_unbatched_input_is_a_batch_of_one():
+    x, w, b, *_ = _conv_problem(1, 1, 1, 2, seed=12)
+    single = _tensor(x[0], True)
+    out = C.conv2d(single, _tensor(w), _tensor(b), padding=1, groups=2)
+    batch = C.conv2d(_tensor(x[:1]), _tensor(w), _tensor(b), padding=1, groups=2)
+    assert out.shape == batch.shape[1:]
+    np.testing.assert_allclose(out.detach().numpy(), batch.numpy()[0], rtol=1e-12)
+    out.sum().backward()
+    assert single.grad.shape == single.shape
+
+
+def test_conv2d_keeps_float32_and_float64():
+    for dtype in (np.float32, np.float64):
+        x, w, b, *_ = _conv_problem(1, 1, 1, 1, seed=13, dtype=dtype)
+        xt, wt, bt = _tensor(x, True), _tensor(w, True), _tensor(b, True)
+        out = C.conv2d(xt, wt, bt, padding=1)
+        out.sum().backward()
+        assert out.dtype == dtype
+        assert xt.grad.dtype == wt.grad.dtype == bt.grad.dtype == dtype
+    x32, w32, b32, s2, pads, d2 = _conv_problem(2, 1, 1, 1, seed=13, dtype=np.float32)
+    expected = naive_conv2d(x32.astype(np.float64), w32.astype(np.float64),
+                            b32.astype(np.float64), s2, pads, d2, 1)
+    out = C.conv2d(_tensor(x32), _tensor(w32), _tensor(b32), stride=2, padding=1)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_scratch_memory_is_safe_across_shapes():
+    """Calls of different geometries in between reuse scratch buffers without mixing them up."""
+    problems = [_conv_problem(1, p, d, 1, seed=14 + k, shape=s)
+                for k, (p, d, s) in enumerate([(1, 1, (2, 2, 7, 9)), ((2, 0), 1, (2, 2, 7, 9)),
+                                               ("same", 2, (2, 2, 7, 9)), (0, 1, (3, 2, 7, 9)),
+                                               (1, 1, (2, 2, 7, 9))])]
+    for _ in range(2):
+        for x, w, b, s2, pads, d2 in problems:
+            out = C.conv2d_forward(x, w, b, s2, pads, d2, 1)
+            np.testing.assert_allclose(out, naive_conv2d(x, w, b, s2, pads, d2, 1),
+                                       rtol=1e-12, atol=1e-12)
+    C.clear_workspace()
+    x, w, b, s2, pads, d2 = problems[0]
+    np.testing.assert_allclose(C.conv2d_forward(x, w, b, s2, pads, d2, 1),
+                               naive_conv2d(x, w, b, s2, pads, d2, 1), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), (2, 1)])
+def test_conv2d_results_do_not_share_scratch_memory(stride, padding):
+    x, w, b, s2, pads, d2 = _conv_problem(stride, padding, 1, 1, seed=17)
+    grad = np.ones_like(C.conv2d_forward(x, w, b, s2, pads, d2, 1))
+    first = C.conv2d_forward(x, w, b, s2, pads, d2, 1)
+    first_grads = C.conv2d_backward(grad, x, w, s2, pads, d2, 1)
+    kept = [first.copy()] + [g.copy() for g in first_grads]
+    C.conv2d_forward(x * 2, w * 3, b, s2, pads, d2, 1)
+    C.conv2d_backward(grad * 5, x * 2, w * 3, s2, pads, d2, 1)
+    for result, copy in zip([first, *first_grads], kept):
+        np.testing.assert_array_equal(result, copy)
+
+
+def test_conv2d_big_input_uses_huge_page_scratch_memory():
+    """Scratch arrays over 2 MB come from mmap (zeroed, writable); results stay right."""
+    scratch = C._Workspace._zeros((600, 1000), np.dtype(np.float32))
+    assert scratch.flags.writeable and not scratch.any()
+    rng = _rng(18)
+    x = rng.standard_normal((4, 16, 128, 128)).astype(np.float32)
+    w = rng.standard_normal((8, 16, 3, 3)).astype(np.float32)
+    xpad = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(xpad, (3, 3), axis=(2, 3))
+    expected = np.einsum("nchwij,ocij->nohw", windows, w.astype(np.float64), optimize=True)
+    out = C.conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), 1)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_scratch_memory_stays_under_its_limit(monkeypatch):
+    workspace = C._Workspace()
+    monkeypatch.setattr(C._Workspace, "limit_bytes", 10_000)
+    first = workspace.get(("a",), (1000,), np.float32)
+    assert workspace.get(("a",), (1000,), np.float32) is first  # kept and reused
+    workspace.get(("b",), (1000,), np.float32)
+    workspace.get(("c",), (1000,), np.float32)  # 12 kB in all: "a", the oldest, is dropped
+    assert workspace.get(("a",), (1000,), np.float32) is not first
+    huge = workspace.get(("d",), (5000,), np.float32)  # bigger than the limit: not kept
+    assert workspace.get(("d",), (5000,), np.float32) is not huge
+    assert sum(a.nbytes for a in workspace.arrays.values()) <= 10_000
+
+
+def test_conv2d_empty_batch():
+    x = np.zeros((0, 2, 5, 5))
+    w = _rng(15).standard_normal((3, 2, 3, 3))
+    out = C.conv2d(_tensor(x, True), _tensor(w, True), padding=1)
+    assert out.shape == (0, 3, 5, 5)
+
+
+def test_conv2d_is_first_order_only():
+    x, w, b, *_ = _conv_problem(1, 1, 1, 1, seed=16)
+    xt, wt = _tensor(x, True), _tensor(w, True)
+    out = C.conv2d(xt, wt, padding=1).sum()
+    with pytest.raises(NotImplementedError, match="conv2d supports first-order gradients only"):
+        mt.autograd.grad(out, [xt], create_graph=True)
+
+
+# --------------------------------------------------------------------------- pooling
+
+POOL_COMBOS = [  # kernel, stride, padding, dilation, ceil_mode
+    ((2, 2), (2, 2), (0, 0), (1, 1), False),
+    ((3, 3), (2, 2), (1, 1), (1, 1), False),
+    ((2, 3), (1, 2), (1, 1), (1, 1), True),
+    ((3, 2), (2, 1), (1, 0), (2, 1), False),
+    ((2, 2), (3, 3), (1, 1), (2, 2), True),
+    ((3, 3), (3, 3), (0, 0), (1, 1), True),
+    ((1, 1), (2, 2), (0, 0), (1, 1), False),
+]
+
+
+def _pool_call(x, combo, kind, **extra):
+    kernel, stride, padding, dilation, ceil_mode = combo
+    if kind == "max":
+        return C.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, **extra)
+    return C.avg_pool2d(x, kernel, stride, padding, ceil_mode, **extra)
+
+
+@pytest.mark.parametrize("combo", POOL_COMBOS)
+def test_max_pool2d_matches_naive_loops(combo):
+    x = _rng(20).standard_normal((2, 3, 7, 9))
+    out = _pool_call(_tensor(x), combo, "max")
+    expected = naive_pool2d(x, *combo, kind="max")
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.numpy(), expected)
+
+
+@pytest.mark.parametrize("combo", [c for c in POOL_COMBOS if c[3] == (1, 1)])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool2d_matches_naive_loops(combo, count_include_pad):
+    x = _rng(21).standard_normal((2, 3, 7, 9))
+    out = _pool_call(_tensor(x), combo, "avg", count_include_pad=count_include_pad)
+    expected = naive_pool2d(x, *combo, kind="avg", count_include_pad=count_include_pad)
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_avg_pool2d_divisor_override():
+    x = _rng(22).standard_normal((1, 2, 6, 6))
+    out = C.avg_pool2d(_tensor(x), 3, 2, 1, divisor_override=5)
+    expected = naive_pool2d(x, (3, 3), (2, 2), (1, 1), (1, 1), False, "avg", divisor_override=5)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("combo", POOL_COMBOS)
+def test_max_pool2d_gradcheck(combo):
+    x = _tensor(_distinct((2, 2, 7, 9), seed=23), True)
+    assert mt.autograd.gradcheck(lambda t: _pool_call(t, combo, "max"), (x,), eps=1e-6,
+                                 atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("combo", [c for c in POOL_COMBOS if c[3] == (1, 1)])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool2d_gradcheck(combo, count_include_pad):
+    x = _tensor(_rng(24).standard_normal((2, 2, 7, 9)), True)
+
+    def fn(t):
+        return _pool_call(t, combo, "avg", count_include_pad=count_include_pad)
+
+    assert mt.autograd.gradcheck(fn, (x,), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("combo", POOL_COMBOS)
+def test_pools_match_torch_with_indices(combo):
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    kernel, stride, padding, dilation, ceil_mode = combo
+    x = _distinct((2, 3, 7, 9), seed=25)
+    xt = _tensor(x, True)
+    out, indices = _pool_call(xt, combo, "max", return_indices=True)
+    grad = _rng(26).standard_normal(out.shape)
+    out.backward(_tensor(grad))
+    xq = torch.tensor(x, requires_grad=True)
+    expected, expected_indices = functional.max_pool2d(xq, kernel, stride, padding, dilation,
+                                                       ceil_mode, return_indices=True)
+    expected.backward(torch.tensor(grad))
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+    assert indices.dtype == np.int64
+    np.testing.assert_allclose(xt.grad.numpy(), xq.grad.numpy(), rtol=1e-12)
+    if dilation == (1, 1):
+        for include in (True, False):
+            xt = _tensor(x, True)
+            out = _pool_call(xt, combo, "avg", count_include_pad=include)
+            out.backward(_tensor(grad))
+            xq = torch.tensor(x, requires_grad=True)
+            expected = functional.avg_pool2d(xq, kernel, stride, padding, ceil_mode, include)
+            expected.backward(torch.tensor(grad))
+            np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(),
+                                       rtol=1e-12)
+            np.testing.assert_allclose(xt.grad.numpy(), xq.grad.numpy(), rtol=1e-12)
+
+
+def test_max_pool2d_ties_and_nan_like_torch():
+    """On ties the first maximum of the window wins; a NaN is the maximum and propagates."""
+    x = np.array([[[[1.0, 1.0, 2.0, 0.0], [1.0, 0.0, 2.0, 2.0],
+                    [np.nan, 3.0, 5.0, 5.0], [3.0, np.nan, 5.0, 5.0]]]])
+    xt = _tensor(x, True)
+    out, indices = C.max_pool2d(xt, 2, return_indices=True)
+    out.backward(_tensor(np.ones(out.shape)))
+    np.testing.assert_array_equal(out.detach().numpy(), [[[[1.0, 2.0], [np.nan, 5.0]]]])
+    np.testing.assert_array_equal(indices.numpy(), [[[[0, 2], [13, 10]]]])
+    expected_grad = np.zeros_like(x)
+    expected_grad.reshape(-1)[[0, 2, 13, 10]] = 1.0
+    np.testing.assert_array_equal(xt.grad.numpy(), expected_grad)
+    torch = pytest.importorskip("torch")
+    out_t, indices_t = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(indices.numpy(), indices_t.numpy())
+
+
+def test_pools_keep_dtype_accept_unbatched_input_and_are_first_order():
+    x32 = _rng(27).standard_normal((3, 6, 6)).astype(np.float32)
+    for pool in (C.max_pool2d, C.avg_pool2d):
+        xt = _tensor(x32, True)
+        out = pool(xt, 2)
+        assert out.shape == (3, 3, 3) and out.dtype == np.float32
+        np.testing.assert_allclose(out.detach().numpy(), pool(_tensor(x32[None]), 2).numpy()[0])
+        out.sum().backward()
+        assert xt.grad.shape == xt.shape and xt.grad.dtype == np.float32
+        with pytest.raises(NotImplementedError, match="first-order gradients only"):
+            mt.autograd.grad(pool(xt, 2).sum(), [xt], create_graph=True)
+
+
+def test_pool_stride_defaults_to_kernel_size():
+    x = _tensor(_rng(28).standard_normal((1, 1, 6, 6)))
+    assert C.max_pool2d(x, 3).shape == (1, 1, 2, 2)
+    assert C.max_pool2d(x, 3, stride=[]).shape == (1, 1, 2, 2)
+    assert C.avg_pool2d(x, (2, 3)).shape == (1, 1, 3, 2)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _x(shape=(1, 3, 8, 8)):
+    return _tensor(np.zeros(shape, np.float32))
+
+
+def _w(shape=(8, 4, 3, 3)):
+    return _tensor(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda: C.conv2d(_x((3, 8)), _w()), RuntimeError, r"conv2d: expected a 4-D input .* \(3, 8\)"),
+    (lambda: C.conv2d(_x(), _w()), RuntimeError,
+     r"conv2d: input has 3 channels but weight expects 4 \(weight shape \(8, 4, 3, 3\), "
+     r"groups 1\)"),
+    (lambda: C.conv2d(_x(), _w((8, 3, 3))), RuntimeError, r"conv2d: weight must be 4-D"),
+    (lambda: C.conv2d(_x((1, 3, 2, 2)), _w((8, 3, 3, 3))), RuntimeError,
+     r"conv2d: the \(dilated\) kernel 3x3 is larger than the padded input 2x2"),
+    (lambda: C.conv2d(_x((1, 4, 5, 6)), _w((8, 4, 3, 3)), dilation=3, padding=(0, 1)),
+     RuntimeError, r"conv2d: the \(dilated\) kernel 7x7 is larger than the padded input 5x8"),
+    (lambda: C.conv2d(_x((1, 3, 8, 8)), _w((8, 1, 3, 3)), groups=2), RuntimeError,
+     r"conv2d: groups=2 must divide the number of input channels"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w((6, 1, 3, 3)), groups=4), RuntimeError,
+     r"conv2d: groups=4 must divide the number of output channels"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), stride=0), RuntimeError,
+     r"conv2d: stride must be positive"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), padding=-1), RuntimeError,
+     r"conv2d: padding must be non-negative"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), stride=2, padding="same"), ValueError,
+     r"padding='same' is not supported for strided convolutions"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), padding="full"), ValueError,
+     r"invalid padding string 'full'"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), groups=0), RuntimeError,
+     r"groups must be a positive integer"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), _tensor(np.zeros(3, np.float32))), RuntimeError,
+     r"conv2d: bias must have shape \(8,\)"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _tensor(np.zeros((8, 4, 3, 3)))), RuntimeError,
+     r"input dtype \(float32\) and weight dtype \(float64\) must be the same"),
+    (lambda: C.conv2d(_tensor(np.zeros((1, 4, 8, 8), np.int64)), _w()), RuntimeError,
+     r"expected a floating point input"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), stride=(1, 2, 3)), TypeError,
+     r"stride must be an int or a pair of ints"),
+    (lambda: C.max_pool2d(_x(), 2, padding=2), RuntimeError,
+     r"max_pool2d: padding should be at most half of the \(dilated\) kernel size"),
+    (lambda: C.max_pool2d(_x((1, 1, 2, 2)), 3), RuntimeError,
+     r"max_pool2d: input of shape \(1, 1, 2, 2\) is too small for kernel_size \(3, 3\)"),
+    (lambda: C.avg_pool2d(_x((8, 8)), 2), RuntimeError, r"avg_pool2d: expected a 4-D input"),
+    (lambda: C.avg_pool2d(_x(), 0), RuntimeError, r"avg_pool2d: kernel_size must be positive"),
+    (lambda: C.avg_pool2d(_x(), 2, divisor_override=0), RuntimeError,
+     r"divisor_override must be a non-zero int"),
+])
+def test_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+# --------------------------------------------------------------------------- engine gradchecks
+
+GRADCHECK_CASES = [
+    Case("conv2d_stride2_pad_dilation_groups",
+         lambda x, w, b: C.conv2d(x, w, b, stride=2, padding=(1, 2), dilation=(2, 1), groups=2),
+         [(2, 4, 6, 7), (2, 2, 2, 3), (2,)], double=False),
+    Case("conv2d_same_no_bias", lambda x, w: C.conv2d(x, w, padding="same"),
+         [(1, 2, 5, 6), (3, 2, 2, 3)], double=False),
+    Case("max_pool2d_overlapping", lambda x: C.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+         [(2, 2, 6, 7)], double=False, distinct=True),
+    Case("avg_pool2d_exclude_pad", lambda x: C.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+         [(2, 2, 6, 7)], double=False),
+]
