@@ -621,3 +621,18 @@ def test_version_counter():
     t[0] = 5.0
     assert t._version == 2
     assert t.tolist() == [5.0, 1.0, 1.0]
+
+
+def test_leaf_gradients_never_share_memory() -> None:
+    """Add hands the same gradient array to both inputs; each .grad must own its memory,
+    since .grad is later modified in place (accumulation, clip_grad_norm_)."""
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = mt.tensor([3.0, 4.0], requires_grad=True)
+    seed = mt.tensor([1.0, 1.0])
+    (x + y).backward(seed)
+    assert not np.shares_memory(x.grad.numpy(), y.grad.numpy())
+    assert not np.shares_memory(x.grad.numpy(), seed.numpy())
+    x.grad.mul_(10)
+    assert y.grad.tolist() == [1.0, 1.0] and seed.tolist() == [1.0, 1.0]
+    (x + y).backward(seed)  # accumulation in place does not leak into the other leaf either
+    assert x.grad.tolist() == [11.0, 11.0] and y.grad.tolist() == [2.0, 2.0]

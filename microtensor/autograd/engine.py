@@ -159,11 +159,25 @@ def run_backward(
                 for index in indices:
                     captured[index] = grad
         return [_as_tensor(g) if g is not None else None for g in captured]
+    shared = {id(g) for g in root_grads}  # arrays someone else may hold or write to
     for leaf, grad in leaf_grads.values():
+        private = not leaf._hooks and _is_private(grad, shared)
         if leaf._hooks:
             grad = _run_hooks(leaf._hooks, grad)
-        _accumulate_leaf(leaf, grad, create_graph)
+        shared.add(id(grad))
+        _accumulate_leaf(leaf, grad, create_graph, private)
     return None
+
+
+def _is_private(grad: Any, shared: set[int]) -> bool:
+    """Is ``grad`` an array nothing else refers to, so ``.grad`` may keep and later modify it?
+
+    Fresh results of NumPy operations are; a view (``base`` set), a read-only broadcast, the
+    caller's root gradient, or an array already handed to another leaf in this pass (``Add``
+    gives the same array to both inputs) is not, and gets copied.
+    """
+    return (isinstance(grad, np.ndarray) and grad.base is None and grad.flags.writeable
+            and id(grad) not in shared)
 
 
 def _inputs_at_record_time(node: Function) -> None:
@@ -202,16 +216,16 @@ def _collect_leaf(leaf_grads: dict[int, list[Any]], leaf: Tensor, grad: Any) -> 
         entry[1] = entry[1] + grad
 
 
-def _accumulate_leaf(leaf: Tensor, grad: Any, create_graph: bool) -> None:
+def _accumulate_leaf(leaf: Tensor, grad: Any, create_graph: bool, private: bool) -> None:
     """leaf.grad += grad, in place when possible (the ``.grad`` tensor keeps its identity)."""
     if isinstance(grad, Tensor):  # create_graph: keep the graph of the gradient
         leaf._grad = grad if leaf._grad is None else leaf._grad + grad
         return
     current = leaf._grad
     if current is None:
-        # the array may be shared with another tensor's gradient or be a read-only broadcast
-        # view, and .grad is modified in place later (accumulation, clip_grad_norm_): own it
-        leaf._grad = Tensor._make(np.array(grad, copy=True))
+        # .grad is modified in place later (accumulation, clip_grad_norm_), so it must own its
+        # array: a shared or read-only one is copied (see _is_private)
+        leaf._grad = Tensor._make(grad if private else np.array(grad, copy=True))
     elif current.grad_fn is None and current._data.flags.writeable:
         np.add(current._data, grad, out=current._data)
         current._bump_version()
