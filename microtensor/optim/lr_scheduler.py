@@ -199,29 +199,17 @@ def _is_plain_function(fn: Any) -> bool:
     return isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(LambdaLR):
     """lr ← lr · f(epoch) at every step after the initial one.
+
+    Takes the same arguments as :class:`LambdaLR` (and saves its state the same way); only the
+    rule differs: the factor multiplies the *current* lr instead of the initial one.
 
     Args:
         optimizer: the wrapped optimizer.
         lr_lambda: a function of the epoch giving the factor, or one function per group.
         last_epoch: see :class:`LRScheduler`.
     """
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        n_groups = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n_groups:
-                raise ValueError(f"Expected {n_groups} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n_groups
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
         if self.last_epoch > 0:
@@ -230,9 +218,6 @@ class MultiplicativeLR(LRScheduler):
                 for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)
             ]
         return _current_lrs(self.optimizer)
-
-    state_dict = LambdaLR.state_dict
-    load_state_dict = LambdaLR.load_state_dict
 
 
 # ---------------------------------------------------------------------------------- step decays
