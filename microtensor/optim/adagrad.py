@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -99,30 +98,20 @@ class Adagrad(Optimizer):
                 f"{group['initial_accumulator_value']} (it must be >= 0)"
             )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply :func:`adagrad_update` to every parameter that has a gradient."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = 0
-                    state["sum"] = Tensor._make(
-                        np.full_like(p._data, group["initial_accumulator_value"])
-                    )
-                state["step"] += 1
-                adagrad_update(
-                    p._data,
-                    p.grad._data,
-                    state["sum"]._data,
-                    step=state["step"],
-                    lr=group["lr"],
-                    lr_decay=group["lr_decay"],
-                    weight_decay=group["weight_decay"],
-                    eps=group["eps"],
-                    maximize=group["maximize"],
-                )
-                p._bump_version()
-        return loss
+    def _update(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Apply :func:`adagrad_update` to one parameter."""
+        if len(state) == 0:
+            state["step"] = 0
+            state["sum"] = Tensor._make(np.full_like(p._data, group["initial_accumulator_value"]))
+        state["step"] += 1
+        adagrad_update(
+            p._data,
+            p.grad._data,
+            state["sum"]._data,
+            step=state["step"],
+            lr=group["lr"],
+            lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=group["maximize"],
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -126,43 +125,33 @@ class Adam(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply :func:`adam_update` to every parameter that has a gradient."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            amsgrad = group["amsgrad"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = 0
-                    state["exp_avg"] = Tensor._make(np.zeros_like(p._data))
-                    state["exp_avg_sq"] = Tensor._make(np.zeros_like(p._data))
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p._data))
-                elif amsgrad and "max_exp_avg_sq" not in state:
-                    state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p._data))
-                state["step"] += 1
-                adam_update(
-                    p._data,
-                    p.grad._data,
-                    state["exp_avg"]._data,
-                    state["exp_avg_sq"]._data,
-                    state["max_exp_avg_sq"]._data if amsgrad else None,
-                    step=state["step"],
-                    lr=group["lr"],
-                    beta1=beta1,
-                    beta2=beta2,
-                    eps=group["eps"],
-                    weight_decay=group["weight_decay"],
-                    amsgrad=amsgrad,
-                    maximize=group["maximize"],
-                    decoupled_weight_decay=group["decoupled_weight_decay"],
-                )
-                p._bump_version()
-        return loss
+    def _update(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Apply :func:`adam_update` to one parameter."""
+        beta1, beta2 = group["betas"]
+        amsgrad = group["amsgrad"]
+        if len(state) == 0:
+            state["step"] = 0
+            state["exp_avg"] = self._zeros_like(p)
+            state["exp_avg_sq"] = self._zeros_like(p)
+        if amsgrad and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = self._zeros_like(p)
+        state["step"] += 1
+        adam_update(
+            p._data,
+            p.grad._data,
+            state["exp_avg"]._data,
+            state["exp_avg_sq"]._data,
+            state["max_exp_avg_sq"]._data if amsgrad else None,
+            step=state["step"],
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            amsgrad=amsgrad,
+            maximize=group["maximize"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+        )
 
 
 class AdamW(Adam):

@@ -3,7 +3,6 @@ Algorithms"). PyTorch has no Lion; this follows the paper's Algorithm 2."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -82,26 +81,18 @@ class Lion(Optimizer):
         defaults = dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply :func:`lion_update` to every parameter that has a gradient."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["exp_avg"] = Tensor._make(np.zeros_like(p._data))
-                lion_update(
-                    p._data,
-                    p.grad._data,
-                    state["exp_avg"]._data,
-                    lr=group["lr"],
-                    beta1=beta1,
-                    beta2=beta2,
-                    weight_decay=group["weight_decay"],
-                    maximize=group["maximize"],
-                )
-                p._bump_version()
-        return loss
+    def _update(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Apply :func:`lion_update` to one parameter."""
+        beta1, beta2 = group["betas"]
+        if len(state) == 0:
+            state["exp_avg"] = self._zeros_like(p)
+        lion_update(
+            p._data,
+            p.grad._data,
+            state["exp_avg"]._data,
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            weight_decay=group["weight_decay"],
+            maximize=group["maximize"],
+        )

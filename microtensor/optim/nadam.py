@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -132,36 +131,28 @@ class NAdam(Optimizer):
                 f"Invalid momentum_decay value: {group['momentum_decay']} (it must be >= 0)"
             )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply :func:`nadam_update` to every parameter that has a gradient."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = 0
-                    state["mu_product"] = 1.0
-                    state["exp_avg"] = Tensor._make(np.zeros_like(p._data))
-                    state["exp_avg_sq"] = Tensor._make(np.zeros_like(p._data))
-                state["step"] += 1
-                state["mu_product"] = nadam_update(
-                    p._data,
-                    p.grad._data,
-                    state["exp_avg"]._data,
-                    state["exp_avg_sq"]._data,
-                    step=state["step"],
-                    mu_product=state["mu_product"],
-                    lr=group["lr"],
-                    beta1=beta1,
-                    beta2=beta2,
-                    eps=group["eps"],
-                    weight_decay=group["weight_decay"],
-                    momentum_decay=group["momentum_decay"],
-                    decoupled_weight_decay=group["decoupled_weight_decay"],
-                    maximize=group["maximize"],
-                )
-                p._bump_version()
-        return loss
+    def _update(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Apply :func:`nadam_update` to one parameter."""
+        beta1, beta2 = group["betas"]
+        if len(state) == 0:
+            state["step"] = 0
+            state["mu_product"] = 1.0
+            state["exp_avg"] = self._zeros_like(p)
+            state["exp_avg_sq"] = self._zeros_like(p)
+        state["step"] += 1
+        state["mu_product"] = nadam_update(
+            p._data,
+            p.grad._data,
+            state["exp_avg"]._data,
+            state["exp_avg_sq"]._data,
+            step=state["step"],
+            mu_product=state["mu_product"],
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum_decay=group["momentum_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+            maximize=group["maximize"],
+        )

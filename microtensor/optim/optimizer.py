@@ -214,8 +214,30 @@ class Optimizer:
         ``closure`` re-evaluates the model and returns the loss (it usually calls
         ``zero_grad()`` and ``backward()`` itself). It runs with gradient recording enabled even
         if ``step`` is called inside ``no_grad()``.
+
+        The loop is the same for every algorithm; each subclass supplies ``_update``, the math
+        for one parameter. (A custom optimizer may instead override ``step``, as in PyTorch.)
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement step()")
+        loss = self._evaluate_closure(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                self._update(p, self.state[p], group)
+                p._bump_version()  # its values changed in place (see Tensor._bump_version)
+        return loss
+
+    def _update(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Update one parameter in place from ``p.grad``, its ``state`` and its group's
+        hyperparameters."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _update(p, state, group) or step()"
+        )
+
+    @staticmethod
+    def _zeros_like(p: Tensor) -> Tensor:
+        """A zero state buffer shaped like parameter ``p``."""
+        return Tensor._make(np.zeros_like(p._data))
 
     def _evaluate_closure(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -130,37 +129,29 @@ class RMSprop(Optimizer):
         if not group["alpha"] >= 0.0:
             raise ValueError(f"Invalid alpha value: {group['alpha']} (it must be >= 0)")
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply :func:`rmsprop_update` to every parameter that has a gradient."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            momentum = group["momentum"]
-            centered = group["centered"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = 0
-                    state["square_avg"] = Tensor._make(np.zeros_like(p._data))
-                if momentum > 0 and "momentum_buffer" not in state:
-                    state["momentum_buffer"] = Tensor._make(np.zeros_like(p._data))
-                if centered and "grad_avg" not in state:
-                    state["grad_avg"] = Tensor._make(np.zeros_like(p._data))
-                state["step"] += 1
-                rmsprop_update(
-                    p._data,
-                    p.grad._data,
-                    state["square_avg"]._data,
-                    state["grad_avg"]._data if centered else None,
-                    state["momentum_buffer"]._data if momentum > 0 else None,
-                    lr=group["lr"],
-                    alpha=group["alpha"],
-                    eps=group["eps"],
-                    weight_decay=group["weight_decay"],
-                    momentum=momentum,
-                    centered=centered,
-                    maximize=group["maximize"],
-                )
-                p._bump_version()
-        return loss
+    def _update(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Apply :func:`rmsprop_update` to one parameter."""
+        momentum = group["momentum"]
+        centered = group["centered"]
+        if len(state) == 0:
+            state["step"] = 0
+            state["square_avg"] = self._zeros_like(p)
+        if momentum > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = self._zeros_like(p)
+        if centered and "grad_avg" not in state:
+            state["grad_avg"] = self._zeros_like(p)
+        state["step"] += 1
+        rmsprop_update(
+            p._data,
+            p.grad._data,
+            state["square_avg"]._data,
+            state["grad_avg"]._data if centered else None,
+            state["momentum_buffer"]._data if momentum > 0 else None,
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=momentum,
+            centered=centered,
+            maximize=group["maximize"],
+        )

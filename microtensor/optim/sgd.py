@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -101,28 +100,19 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply :func:`sgd_update` to every parameter that has a gradient."""
-        loss = self._evaluate_closure(closure)
-        for group in self.param_groups:
-            momentum = group["momentum"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                buf = state.get("momentum_buffer")
-                new_buf = sgd_update(
-                    p._data,
-                    p.grad._data,
-                    buf._data if buf is not None else None,
-                    lr=group["lr"],
-                    momentum=momentum,
-                    dampening=group["dampening"],
-                    nesterov=group["nesterov"],
-                    weight_decay=group["weight_decay"],
-                    maximize=group["maximize"],
-                )
-                if momentum != 0 and buf is None:
-                    state["momentum_buffer"] = Tensor._make(new_buf)
-                p._bump_version()
-        return loss
+    def _update(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Apply :func:`sgd_update` to one parameter."""
+        buf = state.get("momentum_buffer")
+        new_buf = sgd_update(
+            p._data,
+            p.grad._data,
+            buf._data if buf is not None else None,
+            lr=group["lr"],
+            momentum=group["momentum"],
+            dampening=group["dampening"],
+            nesterov=group["nesterov"],
+            weight_decay=group["weight_decay"],
+            maximize=group["maximize"],
+        )
+        if group["momentum"] != 0 and buf is None:
+            state["momentum_buffer"] = Tensor._make(new_buf)
