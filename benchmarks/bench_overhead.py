@@ -8,11 +8,10 @@ medians (microtensor / PyTorch; below 1.0 means microtensor is faster).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
+from _common import time_interleaved
 
 import microtensor as mt
 
@@ -24,21 +23,6 @@ def chain(lib, x, w, b):
     for _ in range(CHAIN_OPS // 3):
         h = (h * w + b).tanh()
     return h.sum()
-
-
-def time_interleaved(steps: list[Callable[[], None]], repeats: int) -> list[float]:
-    """Median seconds per call of each step, alternating the steps sample by sample so that
-    any background load hits all of them alike."""
-    for step in steps:
-        for _ in range(5):
-            step()
-    samples: list[list[float]] = [[] for _ in steps]
-    for _ in range(repeats):
-        for step, bucket in zip(steps, samples):
-            start = time.perf_counter()
-            step()
-            bucket.append(time.perf_counter() - start)
-    return [statistics.median(bucket) for bucket in samples]
 
 
 def microtensor_step() -> Callable[[], None]:
@@ -77,13 +61,14 @@ def main() -> None:
     except ImportError:
         torch = None
     if torch is None:
-        (ours,) = time_interleaved([microtensor_step()], args.repeats)
+        (ours,) = time_interleaved([microtensor_step()], args.repeats, warmup=5)
         print(f"microtensor: {ours / ops * 1e6:7.2f} us/op (forward + backward, median of "
               f"{args.repeats})")
         print("PyTorch not installed: pip install torch for the side-by-side ratio")
         return
     torch.set_num_threads(1)
-    ours, theirs = time_interleaved([microtensor_step(), torch_step(torch)], args.repeats)
+    ours, theirs = time_interleaved([microtensor_step(), torch_step(torch)], args.repeats,
+                                    warmup=5)
     print(f"microtensor: {ours / ops * 1e6:7.2f} us/op (forward + backward, median of "
           f"{args.repeats})")
     print(f"PyTorch:     {theirs / ops * 1e6:7.2f} us/op (torch {torch.__version__}, 1 thread)")

@@ -287,18 +287,13 @@ class Sqrt(Op):
         return (grad * 0.5 / out,)
 
 
-class NormSqrt(Op):
+class NormSqrt(Sqrt):
     """z = √x applied to a sum of squares (``norm``, ``std``).  dL/dx = g / (2√x), and 0 at x = 0.
 
     √ has no derivative at 0, but there a norm or a standard deviation is at its minimum; 0 is
     the subgradient PyTorch uses, so the norm of a zero vector doesn't turn gradients into nan.
+    The forward is ``Sqrt``'s; only the backward differs.
     """
-
-    @staticmethod
-    def forward(ctx, x):
-        out = np.sqrt(x)
-        ctx.save_for_backward(out)
-        return out
 
     @staticmethod
     def backward(ctx, grad):
