@@ -10,6 +10,7 @@ import pytest
 
 import microtensor as mt
 from microtensor.ops import conv as C
+from microtensor.ops import conv_kernels as CK
 from tests.gradcheck_cases import Case
 
 SEED = 20240607
@@ -215,19 +216,32 @@ def test_conv2d_large_padding_and_wide_kernel():
                                                              groups), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("stride", [1, 2])
-def test_conv2d_in_tiles_matches_in_one_go(stride, monkeypatch):
-    """Tiny tiles (many GEMMs, tiles cutting through images) give the same values."""
-    x, w, b, s2, pads, d2 = _conv_problem(stride, 1, 1, 1, seed=7, shape=(5, 3, 9, 8))
+@pytest.mark.parametrize("stride,padding,dilation,groups", [
+    (1, 1, 1, 1), (1, (2, 0), 2, 1), (1, (0, 3), 1, 2), (1, "same", 2, 2),
+    (2, 1, 1, 1), (2, (2, 0), 2, 1), (2, (0, 3), 1, 2), (3, 0, 1, 2),
+])
+def test_conv2d_in_chunks_matches_in_one_go(stride, padding, dilation, groups, monkeypatch):
+    """Small chunks (many GEMMs, the last chunk reusing scratch left by fuller ones) give the
+    same values as the whole batch in one chunk."""
+    x, w, b, s2, pads, d2 = _conv_problem(stride, padding, dilation, groups, seed=7,
+                                          shape=(5, 4, 9, 8))
     grad = _rng(8).standard_normal(naive_conv2d(x, w, b, s2, pads, d2, 1).shape)
-    whole = C.conv2d_forward(x, w, b, s2, pads, d2, 1)
-    grads = C.conv2d_backward(grad, x, w, s2, pads, d2, 1)
-    monkeypatch.setattr(C, "_TILE_BYTES", 64)
-    geometry = C.ConvGeometry.of(x.shape, w.shape, s2, pads, d2, 1, 8)
-    assert len(list(geometry.tiles())) > 4
-    np.testing.assert_allclose(C.conv2d_forward(x, w, b, s2, pads, d2, 1), whole, rtol=1e-12)
-    for tiled, single in zip(C.conv2d_backward(grad, x, w, s2, pads, d2, 1), grads):
-        np.testing.assert_allclose(tiled, single, rtol=1e-12, atol=1e-12)
+    whole = CK.conv2d_forward(x, w, b, s2, pads, d2, groups)
+    np.testing.assert_allclose(whole, naive_conv2d(x, w, b, s2, pads, d2, groups), rtol=1e-12,
+                               atol=1e-12)
+    grads = CK.conv2d_backward(grad, x, w, s2, pads, d2, groups)
+    geometry = CK.ConvGeometry.of(x.shape, w.shape, s2, pads, d2, groups, 8)
+    assert geometry.chunk == 5
+    bytes_per_image = x.shape[1] * w[0, 0].size * geometry.block * 8  # of cols
+    for images in (1, 2):  # chunks of 1, 1, 1, 1, 1 images; then 2, 2, 1
+        monkeypatch.setattr(CK, "_CHUNK_BYTES", images * bytes_per_image)
+        geometry = CK.ConvGeometry.of(x.shape, w.shape, s2, pads, d2, groups, 8)
+        assert geometry.chunk == images and len(list(geometry.chunks())) == -(-5 // images)
+        np.testing.assert_allclose(CK.conv2d_forward(x, w, b, s2, pads, d2, groups), whole,
+                                   rtol=1e-12, atol=1e-12)
+        for chunked, single in zip(CK.conv2d_backward(grad, x, w, s2, pads, d2, groups),
+                                   grads):
+            np.testing.assert_allclose(chunked, single, rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_gradients_against_naive_vjp():
@@ -235,7 +249,7 @@ def test_conv2d_gradients_against_naive_vjp():
     (checked with the naive forward's linearity: dL/dw[o,c,i,j] = L(e_ocij) - L(0))."""
     x, w, b, s2, pads, d2 = _conv_problem(2, (1, 2), 2, 2, seed=9)
     g = _rng(10).standard_normal(naive_conv2d(x, w, b, s2, pads, d2, 2).shape)
-    grad_x, grad_w, grad_b = C.conv2d_backward(g, x, w, s2, pads, d2, 2)
+    grad_x, grad_w, grad_b = CK.conv2d_backward(g, x, w, s2, pads, d2, 2)
     basis = np.zeros_like(w)
     expected_w = np.empty_like(w)
     for index in np.ndindex(w.shape):
@@ -265,7 +279,7 @@ def test_conv2d_skips_gradients_nobody_needs():
     C.conv2d(*frozen_weight, padding=1).sum().backward()
     assert frozen_weight[1].grad is None and frozen_weight[2].grad is None
     np.testing.assert_allclose(frozen_weight[0].grad.numpy(), full[0].grad.numpy(), rtol=1e-12)
-    assert C.conv2d_backward(np.ones((2, 4, 7, 9)), x, w, (1, 1), (1, 1, 1, 1), (1, 1), 1,
+    assert CK.conv2d_backward(np.ones((2, 4, 7, 9)), x, w, (1, 1), (1, 1, 1, 1), (1, 1), 1,
                              need_input=False, need_weight=False)[:2] == (None, None)
 
 
@@ -303,31 +317,31 @@ def test_conv2d_scratch_memory_is_safe_across_shapes():
                                                (1, 1, (2, 2, 7, 9))])]
     for _ in range(2):
         for x, w, b, s2, pads, d2 in problems:
-            out = C.conv2d_forward(x, w, b, s2, pads, d2, 1)
+            out = CK.conv2d_forward(x, w, b, s2, pads, d2, 1)
             np.testing.assert_allclose(out, naive_conv2d(x, w, b, s2, pads, d2, 1),
                                        rtol=1e-12, atol=1e-12)
-    C.clear_workspace()
+    CK.clear_workspace()
     x, w, b, s2, pads, d2 = problems[0]
-    np.testing.assert_allclose(C.conv2d_forward(x, w, b, s2, pads, d2, 1),
+    np.testing.assert_allclose(CK.conv2d_forward(x, w, b, s2, pads, d2, 1),
                                naive_conv2d(x, w, b, s2, pads, d2, 1), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), (2, 1)])
 def test_conv2d_results_do_not_share_scratch_memory(stride, padding):
     x, w, b, s2, pads, d2 = _conv_problem(stride, padding, 1, 1, seed=17)
-    grad = np.ones_like(C.conv2d_forward(x, w, b, s2, pads, d2, 1))
-    first = C.conv2d_forward(x, w, b, s2, pads, d2, 1)
-    first_grads = C.conv2d_backward(grad, x, w, s2, pads, d2, 1)
+    grad = np.ones_like(CK.conv2d_forward(x, w, b, s2, pads, d2, 1))
+    first = CK.conv2d_forward(x, w, b, s2, pads, d2, 1)
+    first_grads = CK.conv2d_backward(grad, x, w, s2, pads, d2, 1)
     kept = [first.copy()] + [g.copy() for g in first_grads]
-    C.conv2d_forward(x * 2, w * 3, b, s2, pads, d2, 1)
-    C.conv2d_backward(grad * 5, x * 2, w * 3, s2, pads, d2, 1)
+    CK.conv2d_forward(x * 2, w * 3, b, s2, pads, d2, 1)
+    CK.conv2d_backward(grad * 5, x * 2, w * 3, s2, pads, d2, 1)
     for result, copy in zip([first, *first_grads], kept):
         np.testing.assert_array_equal(result, copy)
 
 
 def test_conv2d_big_input_uses_huge_page_scratch_memory():
     """Scratch arrays over 2 MB come from mmap (zeroed, writable); results stay right."""
-    scratch = C._Workspace._zeros((600, 1000), np.dtype(np.float32))
+    scratch = CK._Workspace._zeros((600, 1000), np.dtype(np.float32))
     assert scratch.flags.writeable and not scratch.any()
     rng = _rng(18)
     x = rng.standard_normal((4, 16, 128, 128)).astype(np.float32)
@@ -335,13 +349,13 @@ def test_conv2d_big_input_uses_huge_page_scratch_memory():
     xpad = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
     windows = np.lib.stride_tricks.sliding_window_view(xpad, (3, 3), axis=(2, 3))
     expected = np.einsum("nchwij,ocij->nohw", windows, w.astype(np.float64), optimize=True)
-    out = C.conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), 1)
+    out = CK.conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), 1)
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
 
 
 def test_scratch_memory_stays_under_its_limit(monkeypatch):
-    workspace = C._Workspace()
-    monkeypatch.setattr(C._Workspace, "limit_bytes", 10_000)
+    workspace = CK._Workspace()
+    monkeypatch.setattr(CK._Workspace, "limit_bytes", 10_000)
     first = workspace.get(("a",), (1000,), np.float32)
     assert workspace.get(("a",), (1000,), np.float32) is first  # kept and reused
     workspace.get(("b",), (1000,), np.float32)

@@ -1,0 +1,514 @@
+"""The conv2d kernels on NumPy arrays: a convolution as matrix products (im2col), made fast.
+
+The public ``conv2d`` and its ``Op`` are in ``microtensor/ops/conv.py``; this module does the
+arithmetic on arrays.
+
+Convolution as a matrix product (im2col)
+----------------------------------------
+A 2-D convolution (PyTorch's, i.e. a cross-correlation) of x (N, C, H, W) with weights
+w (O, C, kH, kW) is
+
+    y[n, o, p, q] = b[o] + sum_{c, i, j} w[o, c, i, j] * xpad[n, c, p*sh + i*dh, q*sw + j*dw]
+
+with xpad the zero-padded input, (sh, sw) the stride and (dh, dw) the dilation. Copy every
+receptive field into one column of a matrix, the *im2col* matrix
+
+    cols[(i, j, c), (n, p, q)] = xpad[n, c, p*sh + i*dh, q*sw + j*dw]        (kH*kW*C rows)
+
+and the whole convolution is one matrix product (a GEMM, done by BLAS at full speed):
+
+    Y = W @ cols        W[o, (i, j, c)] = w[o, c, i, j],   Y[o, (n, p, q)] = y[n, o, p, q] - b[o]
+
+The backward pass is two more products, with G = dL/dY in the same layout as Y:
+
+    dL/dW    = G @ colsᵀ                       (O, kH*kW*C), reordered to w's (O, C, kH, kW)
+    dL/dcols = Wᵀ @ G                          (kH*kW*C, N*Ho*Wo)
+    dL/dx    = col2im(dL/dcols)                every column is added back onto the input pixels
+                                               it was copied from (a pixel read by several
+                                               windows collects several contributions)
+    dL/db    = G summed over (n, p, q)
+
+With ``groups`` > 1 the channels split into independent groups and the same holds per group: the
+rows of cols are ordered (group, i, j, c), W is (groups, O/groups, kH*kW*C/groups) and the
+products are batched over the groups.
+
+Making it fast with NumPy
+-------------------------
+* Chunks of images. The im2col matrix is kH*kW times larger than the input. Rather than building
+  it whole (tens of MB, written to and read back from main memory), the batch is processed a
+  chunk of images at a time, the chunk's cols being about ``_CHUNK_BYTES``: im2col of the chunk,
+  its GEMMs, its col2im, while everything is still in the CPU cache. The arithmetic is the same
+  (dL/dW is summed chunk by chunk); only the memory traffic shrinks. Nothing is saved between
+  forward and backward but the input: the backward pass rebuilds each chunk's cols (cheap, in
+  cache) instead of keeping the whole matrix alive. (One image is the smallest chunk.)
+* The *flat trick* for stride 1. Each channel of the chunk is laid out as one long row, the
+  *canvas* (C, P): image rows one after the other, ``row`` values apart, images ``block`` values
+  apart with rows of zeros in between (the top and bottom padding, shared by neighbours). Let GEMM
+  column m = n*block + p*row + q stand for output pixel (n, p, q): its window offset (i, j) is
+  at canvas position m + i*dh*row + j*dw. Every kernel offset is one *shift* of the canvas.
+* Whole-channel copies. The rows of cols are as long as the canvas's (P) and ordered (i, j, c),
+  so the C rows of one offset (i, j) are one contiguous run of memory, and so is the canvas. An
+  im2col step is a single contiguous copy of C*P numbers (``cols[t*C*P :] = canvas[shift:]``)
+  and a col2im step a single contiguous addition. NumPy runs those at memory speed; copies of
+  many short rows pay a fixed cost per row and are several times slower.
+* Horizontal padding by wrap-around. Canvas rows have no room for the left and right padding: a
+  window that reaches left of column 0 reads the end of the previous image row instead of a zero
+  (and right of the last column, the start of the next). Those entries of cols, kernel column j
+  and output columns q whose input column q + j*dw - left falls outside [0, W), are set to zero
+  after the copy (and in dL/dcols before col2im: the padding's gradient is dropped). A few
+  strided writes, and the GEMMs get no extra columns for the padding.
+* The GEMM columns of the zero rows between images are garbage (dropped from the output, given
+  a zero gradient): a few percent of extra work.
+* Strides > 1 cannot use the flat trick (a window offset is no longer a shift of the GEMM
+  column); there im2col copies a strided view of the padded images per kernel offset.
+* Scratch arrays that every call needs (the canvas, cols, Y and G in GEMM layout) are kept between
+  calls (``_Workspace``): fresh memory costs page faults. Their rows are padded to an odd number
+  of 64-byte cache lines: row lengths that are multiples of large powers of two make BLAS slower
+  (cache aliasing).
+"""
+
+from __future__ import annotations
+
+import mmap
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ConvGeometry", "clear_workspace", "conv2d_backward", "conv2d_forward"]
+
+
+# =========================================================================== scratch memory
+
+
+class _Workspace(threading.local):
+    """Scratch arrays kept between calls (one set per thread); least recently used dropped first.
+
+    ``get(key, shape, dtype)`` returns the array kept under that key and shape, created zeroed the
+    first time. Callers rely on parts they never write (the gaps of the canvas) staying zero:
+    safe because the key names everything that decides which parts get written.
+
+    Big ones come straight from the operating system (an anonymous ``mmap``) with transparent
+    huge pages requested: the strided copies of im2col/col2im run through them many times, and
+    with 2 MB pages they miss the TLB far less than with 4 kB pages (whatever the C allocator
+    would have done with the memory).
+    """
+
+    limit_bytes = 256 << 20  # total size kept between calls
+
+    def __init__(self) -> None:
+        self.arrays: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        key = (*key, shape, np.dtype(dtype).str)
+        array = self.arrays.pop(key, None)
+        if array is None:
+            array = self._zeros(shape, np.dtype(dtype))
+            if array.nbytes > self.limit_bytes:  # too big to keep: used once, then freed
+                return array
+        self.arrays[key] = array  # now the most recently used
+        total = sum(a.nbytes for a in self.arrays.values())
+        while total > self.limit_bytes:
+            total -= self.arrays.popitem(last=False)[1].nbytes
+        return array
+
+    @staticmethod
+    def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        if nbytes < (2 << 20) or not hasattr(mmap, "MADV_HUGEPAGE"):
+            return np.zeros(shape, dtype)
+        memory = mmap.mmap(-1, nbytes)  # anonymous memory: zeroed by the OS
+        memory.madvise(mmap.MADV_HUGEPAGE)
+        return np.frombuffer(memory, dtype).reshape(shape)
+
+    def clear(self) -> None:
+        self.arrays.clear()
+
+
+_workspace = _Workspace()
+
+
+def clear_workspace() -> None:
+    """Free the scratch memory conv2d keeps between calls (of the calling thread)."""
+    _workspace.clear()
+
+
+def _row_length(columns: int, itemsize: int) -> int:
+    """Allocated row length for a GEMM operand with ``columns`` used columns: rounded up to whole
+    64-byte cache lines, and to an odd number of them (row strides that are multiples of large
+    powers of two make the rows compete for the same cache sets, which slows BLAS down)."""
+    per_line = max(64 // itemsize, 1)
+    lines = -(-columns // per_line)
+    if lines % 2 == 0:
+        lines += 1
+    return lines * per_line
+
+
+def _split(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Reshape that must be a view (we write through it); only ever splits axes."""
+    view = array.reshape(shape)
+    assert view.size == 0 or np.may_share_memory(view, array), "reshape copied"
+    return view
+
+
+# =========================================================================== geometry
+
+_CHUNK_BYTES = 5 << 19  # about this much of cols per chunk (2.5 MB): a few images, in cache
+
+
+@dataclass(frozen=True, slots=True)
+class ConvGeometry:
+    """Every size of one conv2d call, worked out once.
+
+    GEMM column m of a chunk stands for output pixel (n, p, q) of its n-th image at
+    m = n*block + p*row + q. Without the flat trick (stride > 1) ``row = wo`` and
+    ``block = ho*wo``: no gaps. With it (stride 1), ``row`` and ``block`` are the pitches of the
+    canvas and the columns in between are garbage. ``chunk`` images at a time; the chunk's
+    matrices (cols, Y, G, and the canvas) have rows of ``pitch`` values.
+    """
+
+    n: int
+    c_in: int
+    h: int
+    w: int
+    c_out: int
+    kh: int
+    kw: int
+    groups: int
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    padding: tuple[int, int, int, int]  # top, bottom, left, right
+    ho: int
+    wo: int
+    flat: bool
+    row: int  # GEMM columns per output row
+    block: int  # GEMM columns per image
+    base: int  # flat trick: canvas position of pixel (0, 0) of the first image
+    chunk: int  # images per chunk
+    pitch: int  # allocated row length of the chunk matrices
+
+    @staticmethod
+    def of(
+        x_shape: tuple[int, ...],
+        w_shape: tuple[int, ...],
+        stride: tuple[int, int],
+        padding: tuple[int, int, int, int],
+        dilation: tuple[int, int],
+        groups: int,
+        itemsize: int,
+    ) -> ConvGeometry:
+        n, c_in, h, w = x_shape
+        c_out, _, kh, kw = w_shape
+        top, bottom, left, right = padding
+        ho = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+        wo = (w + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+        flat = stride == (1, 1)
+        if flat:
+            # image rows back to back (wider only when the output is wider than the input);
+            # between images, zero rows enough for the padding on either side and for every
+            # output row
+            row = max(w, wo)
+            block = (h + max(top, bottom, ho - h)) * row
+            base = top * row + left
+        else:
+            row, block, base = wo, ho * wo, 0
+        chunk = min(max(_CHUNK_BYTES // max(c_in * kh * kw * block * itemsize, 1), 1), max(n, 1))
+        last_column = (chunk - 1) * block + (ho - 1) * row + wo
+        if flat:  # the canvas holds the chunk's pixels and everything the last column reads
+            reach = dilation[0] * (kh - 1) * row + dilation[1] * (kw - 1)
+            length = max(base + chunk * block, last_column + reach)
+        else:
+            length = chunk * block
+        return ConvGeometry(
+            n, c_in, h, w, c_out, kh, kw, groups, stride, dilation, padding, ho, wo, flat, row,
+            block, base, chunk, _row_length(length, itemsize),
+        )
+
+    def chunks(self) -> Iterator[tuple[int, int]]:
+        """The images [start, stop) processed together, one chunk after the other."""
+        for start in range(0, self.n, self.chunk):
+            yield start, min(start + self.chunk, self.n)
+
+    def columns(self, images: int) -> int:
+        """GEMM columns of a chunk of ``images`` images: up to its last output pixel."""
+        return (images - 1) * self.block + (self.ho - 1) * self.row + self.wo
+
+    def shifts(self) -> list[int]:
+        """Flat trick: canvas shift of each kernel offset (i, j), in the row order of cols."""
+        (dh, dw) = self.dilation
+        return [i * dh * self.row + j * dw for i in range(self.kh) for j in range(self.kw)]
+
+    def images(self, matrix: np.ndarray, images: int, height: int, width: int,
+               offset: int = 0) -> np.ndarray:
+        """View (rows, images, height, width) of the pixels (n, p, q) stored at
+        offset + n*block + p*row + q of a (rows, pitch) matrix: Y or G of a chunk (offset 0),
+        or the pixels on the canvas (offset ``base``)."""
+        rows = matrix.shape[0]
+        grid = _split(matrix[:, offset : offset + images * self.block],
+                      (rows, images, self.block // self.row, self.row))
+        return grid[:, :, :height, :width]
+
+
+# =========================================================================== im2col and col2im
+
+
+def _canvas(x: np.ndarray, g: ConvGeometry, dtype: np.dtype) -> np.ndarray:
+    """The flat trick's canvas of a chunk x (images, C, H, W), shape (C, pitch): pixel
+    (n, c, h, w) at base + n*block + h*row + w, zeros elsewhere.
+
+    Output pixel (n, p, q) reads its window offset (i, j) at canvas position
+    m + i*dh*row + j*dw, where m = n*block + p*row + q is its GEMM column: every kernel offset is
+    one shift of the whole canvas.
+    """
+    key = ("conv2d.canvas", g.h, g.w, g.base, g.row, g.block)
+    canvas = _workspace.get(key, (g.c_in, g.pitch), dtype)
+    # only the pixels are written (always the same places for this key): the rest stays zero.
+    # (After a fuller chunk, the last chunk leaves old pixels behind its images; its columns
+    # never read them, except through wrap-around, which is zeroed anyway.)
+    g.images(canvas, x.shape[0], g.h, g.w, offset=g.base)[...] = x.transpose(1, 0, 2, 3)
+    return canvas
+
+
+def _zero_padding_reads(matrix: np.ndarray, g: ConvGeometry, images: int) -> None:
+    """Flat trick: zero the entries of cols (or dL/dcols) that read the left or right padding.
+
+    Canvas rows have no padding columns between them, so output column q at kernel column j,
+    whose input column q + j*dw - left is outside [0, W), read the neighbouring image row
+    (wrap-around) instead of a zero.
+    """
+    left, width = g.padding[2], g.w
+    view = _split(matrix[:, : images * g.block],
+                  (g.groups, g.kh, g.kw, g.c_in // g.groups, images, g.block // g.row, g.row))
+    for j in range(g.kw):
+        first = j * g.dilation[1] - left  # input column read by output column 0
+        inside_from = min(max(-first, 0), g.wo)  # q >= this: input column >= 0
+        inside_to = min(max(width - first, inside_from), g.wo)  # q < this: input column < W
+        if inside_from > 0:
+            view[:, :, j, ..., :inside_from] = 0
+        if inside_to < g.wo:
+            view[:, :, j, ..., inside_to : g.wo] = 0
+
+
+def _padded(x: np.ndarray, g: ConvGeometry, key: str, dtype: np.dtype) -> np.ndarray:
+    """Without the flat trick: a chunk x inside its zero border, (images, C, H + top + bottom,
+    W + left + right) (scratch memory; the border is never written, so it stays zero)."""
+    top, bottom, left, right = g.padding
+    shape = (g.chunk, g.c_in, g.h + top + bottom, g.w + left + right)
+    xpad = _workspace.get((key, g.padding), shape, dtype)[: x.shape[0]]
+    xpad[:, :, top : top + g.h, left : left + g.w] = x
+    return xpad
+
+
+def _strided_windows(xpad: np.ndarray, g: ConvGeometry) -> Iterator[tuple[int, np.ndarray]]:
+    """Without the flat trick: for each kernel offset t = i*kW + j, the view of its pixel in
+    every window, split by group, (images, groups, C/groups, Ho, Wo):
+    view[n, :, :, p, q] = xpad[n, :, p*sh + i*dh, q*sw + j*dw]."""
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    images = xpad.shape[0]
+    for i in range(g.kh):
+        for j in range(g.kw):
+            window = xpad[:, :, i * dh :: sh, j * dw :: sw][:, :, : g.ho, : g.wo]
+            yield i * g.kw + j, _split(
+                window, (images, g.groups, g.c_in // g.groups, g.ho, g.wo))
+
+
+def im2col(x: np.ndarray, g: ConvGeometry, cols: np.ndarray) -> None:
+    """The im2col matrix of a chunk x (images, C, H, W) into ``cols`` (kH*kW*C, pitch):
+
+    cols[(i, j, c), (n, p, q)] = xpad[n, c, p*sh + i*dh, q*sw + j*dw]
+
+    (rows per group when groups > 1). One vectorised copy per kernel offset (i, j).
+    """
+    images = x.shape[0]
+    c_group = g.c_in // g.groups
+    if g.flat:  # offset (i, j): the whole canvas shifted by i*dh*row + j*dw, in one copy
+        span = c_group * g.pitch  # a group's canvas rows, back to back
+        canvas = _canvas(x, g, cols.dtype).reshape(g.groups, span)
+        rows = cols.reshape(g.groups, g.kh * g.kw, span)
+        for t, shift in enumerate(g.shifts()):
+            # row (t, c) gets canvas row c from position shift on; its last `shift` values
+            # would come from the next channel, but only columns < columns(images) are used
+            rows[:, t, : span - shift] = canvas[:, shift:]
+        _zero_padding_reads(cols, g, images)
+    else:  # offset (i, j): a strided view of the padded images
+        top, bottom, left, right = g.padding
+        xpad = _padded(x, g, "conv2d.xpad", cols.dtype) if top + bottom + left + right else x
+        view = _split(cols[:, : images * g.block],
+                      (g.groups, g.kh * g.kw, c_group, images, g.ho, g.wo))
+        for t, window in _strided_windows(xpad, g):
+            view[:, t] = window.transpose(1, 2, 0, 3, 4)
+
+
+def col2im(dcols: np.ndarray, g: ConvGeometry, images: int, grad_x: np.ndarray) -> None:
+    """The adjoint of im2col: ``grad_x`` (images, C, H, W) = the columns of dL/dcols added back
+    onto the pixels they were copied from,
+
+    grad_xpad[n, c, p*sh + i*dh, q*sw + j*dw] += dcols[(i, j, c), (n, p, q)]
+
+    with the padding's share dropped. One vectorised addition per kernel offset (i, j).
+    ``dcols`` is scratch: its unused columns are overwritten.
+    """
+    c_group = g.c_in // g.groups
+    if g.flat:
+        grad_canvas = _workspace.get(("conv2d.grad_canvas",), (g.c_in, g.pitch), dcols.dtype)
+        grad_canvas.fill(0)
+        _zero_padding_reads(dcols, g, images)
+        dcols[:, g.columns(images) :] = 0  # what spills onto the next channel must be zero
+        span = c_group * g.pitch
+        target = grad_canvas.reshape(g.groups, span)
+        rows = dcols.reshape(g.groups, g.kh * g.kw, span)
+        for t, shift in enumerate(g.shifts()):
+            target[:, shift:] += rows[:, t, : span - shift]
+        grad_x[...] = g.images(grad_canvas, images, g.h, g.w, offset=g.base).transpose(1, 0, 2, 3)
+    else:
+        top, bottom, left, right = g.padding
+        padded = top + bottom + left + right > 0
+        grad_xpad = (_workspace.get(("conv2d.grad_xpad", g.padding),
+                                    (g.chunk, g.c_in, g.h + top + bottom, g.w + left + right),
+                                    dcols.dtype)[:images] if padded else grad_x)
+        grad_xpad.fill(0)
+        view = _split(dcols[:, : images * g.block],
+                      (g.groups, g.kh * g.kw, c_group, images, g.ho, g.wo))
+        for t, window in _strided_windows(grad_xpad, g):
+            window += view[:, t].transpose(2, 0, 1, 3, 4)
+        if padded:
+            grad_x[...] = grad_xpad[:, :, top : top + g.h, left : left + g.w]
+
+
+# =========================================================================== conv2d
+
+
+def _grouped(matrix: np.ndarray, groups: int) -> np.ndarray:
+    """(rows, columns) matrix -> (groups, rows/groups, columns) view: one GEMM per group."""
+    return _split(matrix, (groups, matrix.shape[0] // groups, matrix.shape[1]))
+
+
+def _weight_matrix(weight: np.ndarray, groups: int) -> np.ndarray:
+    """w (O, C/groups, kH, kW) -> W (groups, O/groups, kH*kW*C/groups), columns ordered (i, j, c)
+    like the rows of cols."""
+    c_out, c_group, kh, kw = weight.shape
+    w = weight.reshape(groups, c_out // groups, c_group, kh, kw).transpose(0, 1, 3, 4, 2)
+    return np.ascontiguousarray(w).reshape(groups, c_out // groups, kh * kw * c_group)
+
+
+def _weight_from_matrix(grad_w_t: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """dL/dWᵀ (groups, kH*kW*C/groups, O/groups) -> dL/dw in w's layout (O, C/groups, kH, kW)."""
+    groups = grad_w_t.shape[0]
+    c_out, c_group, kh, kw = shape
+    grid = grad_w_t.reshape(groups, kh, kw, c_group, c_out // groups).transpose(0, 4, 3, 1, 2)
+    return np.ascontiguousarray(grid).reshape(shape)
+
+
+def _matmul_nt(a: np.ndarray, b: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """a @ bᵀ for stacks a (G, K, T) and b (G, O, T): a product over a long T with a small result.
+
+    When the result is small (K*O), BLAS has little to split between threads and handles the long
+    shared dimension poorly; cutting T into chunks, multiplying the chunks as one batch and summing
+    the partial products is several times faster. (The chunks are views: nothing is copied.)
+    """
+    groups, k, t = a.shape
+    o = b.shape[1]
+    pieces = t // chunk
+    if k * o > 4096 or pieces < 2:
+        return np.matmul(a, b.transpose(0, 2, 1))
+    head = pieces * chunk
+    a_chunks = a[..., :head].reshape(groups, k, pieces, chunk).transpose(0, 2, 1, 3)
+    b_chunks = b[..., :head].reshape(groups, o, pieces, chunk).transpose(0, 2, 3, 1)
+    result = np.matmul(a_chunks, b_chunks).sum(axis=1)
+    if head < t:
+        result += np.matmul(a[..., head:], b[..., head:].transpose(0, 2, 1))
+    return result
+
+
+def _chunk_matrix(g: ConvGeometry, name: str, rows: int, dtype: np.dtype) -> np.ndarray:
+    """Scratch (rows, pitch) matrix for one chunk: cols, Y, or G. Its garbage columns are never
+    written by G's writer (so they stay zero): the key names everything that decides them."""
+    key = (name, g.ho, g.wo, g.row, g.block)
+    return _workspace.get(key, (rows, g.pitch), dtype)
+
+
+def conv2d_forward(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    stride: tuple[int, int],
+    padding: tuple[int, int, int, int],
+    dilation: tuple[int, int],
+    groups: int,
+) -> np.ndarray:
+    """y = conv2d(x, w) + b on arrays, x: (N, C, H, W), padding: (top, bottom, left, right).
+
+    Per chunk of images: cols = im2col(x), Y = W @ cols (one GEMM per group), y = Y + b
+    reordered to (N, O, Ho, Wo).
+    """
+    dtype = np.result_type(x, weight)
+    g = ConvGeometry.of(x.shape, weight.shape, stride, padding, dilation, groups, dtype.itemsize)
+    w_mat = _weight_matrix(weight, groups)
+    cols = _chunk_matrix(g, "conv2d.cols", g.c_in * g.kh * g.kw, dtype)
+    y = _chunk_matrix(g, "conv2d.y", g.c_out, dtype)
+    out = np.empty((g.n, g.c_out, g.ho, g.wo), dtype)
+    for start, stop in g.chunks():
+        columns = g.columns(stop - start)
+        im2col(x[start:stop], g, cols)
+        np.matmul(w_mat, _grouped(cols[:, :columns], groups),
+                  out=_grouped(y[:, :columns], groups))
+        # (O, columns) -> (images, O, Ho, Wo), leaving out the garbage columns
+        result = g.images(y, stop - start, g.ho, g.wo).transpose(1, 0, 2, 3)
+        if bias is None:
+            out[start:stop] = result
+        else:
+            np.add(result, bias[:, None, None], out=out[start:stop])
+    return out
+
+
+def conv2d_backward(
+    grad: np.ndarray,
+    x: np.ndarray,
+    weight: np.ndarray,
+    stride: tuple[int, int],
+    padding: tuple[int, int, int, int],
+    dilation: tuple[int, int],
+    groups: int,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(dL/dx, dL/dw, dL/db) from G = dL/dy; a gradient not needed is returned as None.
+
+    Per chunk of images: dL/dW += G @ colsᵀ and dL/dx = col2im(Wᵀ @ G);
+    dL/db = sum of G over (n, p, q).
+    """
+    dtype = np.result_type(x, weight)
+    g = ConvGeometry.of(x.shape, weight.shape, stride, padding, dilation, groups, dtype.itemsize)
+    grad_b = grad.sum(axis=(0, 2, 3)) if need_bias else None
+    if not (need_input or need_weight):
+        return None, None, grad_b
+
+    # G in the GEMM layout (O, pitch); the garbage columns get a zero gradient (never written,
+    # and the buffer was zeroed when created)
+    gy = _chunk_matrix(g, "conv2d.grad", g.c_out, dtype)
+    cols = _chunk_matrix(g, "conv2d.cols", g.c_in * g.kh * g.kw, dtype)
+    w_mat = _weight_matrix(weight, groups)
+    grad_x = np.empty(x.shape, dtype) if need_input else None
+    grad_w_t = None  # dL/dWᵀ, (groups, kH*kW*C/groups, O/groups)
+    for start, stop in g.chunks():
+        columns = g.columns(stop - start)
+        g.images(gy, stop - start, g.ho, g.wo)[...] = grad[start:stop].transpose(1, 0, 2, 3)
+        gy_chunk = _grouped(gy[:, :columns], groups)
+        cols_chunk = _grouped(cols[:, :columns], groups)
+        if need_weight:
+            im2col(x[start:stop], g, cols)
+            part = _matmul_nt(cols_chunk, gy_chunk)  # colsᵀ-major: the faster orientation
+            grad_w_t = part if grad_w_t is None else np.add(grad_w_t, part, out=grad_w_t)
+        if need_input:
+            np.matmul(w_mat.transpose(0, 2, 1), gy_chunk, out=cols_chunk)  # dL/dcols
+            col2im(cols, g, stop - start, grad_x[start:stop])
+
+    grad_w = None
+    if need_weight:
+        grad_w = (np.zeros_like(weight, dtype=dtype) if grad_w_t is None  # empty batch
+                  else _weight_from_matrix(grad_w_t, weight.shape))
+    return grad_x, grad_w, grad_b
