@@ -43,6 +43,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import microtensor as mt  # noqa: E402
 from microtensor.ops import conv as C  # noqa: E402
+from microtensor.ops import conv_kernels as CK  # noqa: E402
+from microtensor.ops import pool_kernels as PK  # noqa: E402
 
 try:
     import torch
@@ -151,7 +153,7 @@ def conv_functions(cfg: dict, op_level: bool) -> tuple[Callable, Callable | None
                             dtype=np.float32) * 0.1
     b = rng.standard_normal(cfg["o"], dtype=np.float32)
     stride, pad = (cfg["s"],) * 2, (cfg["p"],) * 4
-    y = C.conv2d_forward(x, w, b, stride, pad, (1, 1), groups)
+    y = CK.conv2d_forward(x, w, b, stride, pad, (1, 1), groups)
     g = rng.standard_normal(y.shape, dtype=np.float32)
     need_x = not cfg.get("nox")
 
@@ -166,8 +168,8 @@ def conv_functions(cfg: dict, op_level: bool) -> tuple[Callable, Callable | None
     else:
 
         def ours() -> None:
-            C.conv2d_forward(x, w, b, stride, pad, (1, 1), groups)
-            C.conv2d_backward(g, x, w, stride, pad, (1, 1), groups, need_input=need_x)
+            CK.conv2d_forward(x, w, b, stride, pad, (1, 1), groups)
+            CK.conv2d_backward(g, x, w, stride, pad, (1, 1), groups, need_input=need_x)
 
     if torch is None:
         return ours, None
@@ -194,7 +196,7 @@ def pool_functions(shape: tuple[int, ...], k: int, s: int, p: int, op_level: boo
     """Forward + backward of one max_pool2d case: (microtensor, PyTorch or None)."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape, dtype=np.float32)
-    geometry = C.PoolGeometry.of(shape, (k, k), (s, s), (p, p), (1, 1), False)
+    geometry = PK.PoolGeometry.of(shape, (k, k), (s, s), (p, p), (1, 1), False)
     g = rng.standard_normal((shape[0], shape[1], geometry.ho, geometry.wo), dtype=np.float32)
     if op_level:
         xt, gt = mt.from_numpy(x).requires_grad_(), mt.from_numpy(g)
@@ -204,8 +206,8 @@ def pool_functions(shape: tuple[int, ...], k: int, s: int, p: int, op_level: boo
     else:
 
         def ours() -> None:
-            _, argmax = C.max_pool2d_forward(x, geometry)
-            C.max_pool2d_backward(g, argmax, geometry)
+            _, argmax = PK.max_pool2d_forward(x, geometry)
+            PK.max_pool2d_backward(g, argmax, geometry)
 
     if torch is None:
         return ours, None

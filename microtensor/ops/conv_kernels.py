@@ -354,13 +354,13 @@ def col2im(dcols: np.ndarray, g: ConvGeometry, images: int, grad_x: np.ndarray) 
     c_group = g.c_in // g.groups
     if g.flat:
         grad_canvas = _workspace.get(("conv2d.grad_canvas",), (g.c_in, g.pitch), dcols.dtype)
-        grad_canvas.fill(0)
         _zero_padding_reads(dcols, g, images)
         dcols[:, g.columns(images) :] = 0  # what spills onto the next channel must be zero
         span = c_group * g.pitch
         target = grad_canvas.reshape(g.groups, span)
         rows = dcols.reshape(g.groups, g.kh * g.kw, span)
-        for t, shift in enumerate(g.shifts()):
+        target[...] = rows[:, 0]  # offset (0, 0) has shift 0: covers the canvas, no zeroing
+        for t, shift in enumerate(g.shifts()[1:], start=1):
             target[:, shift:] += rows[:, t, : span - shift]
         grad_x[...] = g.images(grad_canvas, images, g.h, g.w, offset=g.base).transpose(1, 0, 2, 3)
     else:
