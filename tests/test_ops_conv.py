@@ -244,6 +244,45 @@ def test_conv2d_in_chunks_matches_in_one_go(stride, padding, dilation, groups, m
             np.testing.assert_allclose(chunked, single, rtol=1e-12, atol=1e-12)
 
 
+def test_conv2d_random_geometries_and_chunks(monkeypatch):
+    """60 random geometries (asymmetric padding up to 3, dilation, stride, groups, 1x1 to 3x3
+    kernels, inputs down to one pixel wide) with random chunk sizes: the forward
+    matches the naive loops, and the backward is its exact adjoint, <dL/dx, u> = <conv(u, w), G>
+    and <dL/dw, v> = <conv(x, v), G> for random directions u, v."""
+    rng = _rng(40)
+    checked = 0
+    while checked < 60:
+        groups = int(rng.choice([1, 1, 2, 3]))
+        c_group, o_group = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        n, h, w = int(rng.integers(1, 5)), int(rng.integers(1, 8)), int(rng.integers(1, 8))
+        kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        stride = (1, 1)
+        if rng.random() < 0.3:
+            stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        pads = tuple(int(v) for v in rng.integers(0, 4, 4))
+        if (h + pads[0] + pads[1] < dilation[0] * (kh - 1) + 1
+                or w + pads[2] + pads[3] < dilation[1] * (kw - 1) + 1):
+            continue
+        checked += 1
+        x = rng.standard_normal((n, c_group * groups, h, w))
+        weight = rng.standard_normal((o_group * groups, c_group, kh, kw))
+        bias = rng.standard_normal(o_group * groups)
+        monkeypatch.setattr(CK, "_CHUNK_BYTES", int(rng.choice([8, 300, 3000, 5 << 19])))
+        args = (stride, pads, dilation, groups)
+        expected = naive_conv2d(x, weight, bias, *args)
+        np.testing.assert_allclose(CK.conv2d_forward(x, weight, bias, *args), expected,
+                                   rtol=1e-12, atol=1e-12)
+        g = rng.standard_normal(expected.shape)
+        grad_x, grad_w, grad_b = CK.conv2d_backward(g, x, weight, *args)
+        u, v = rng.standard_normal(x.shape), rng.standard_normal(weight.shape)
+        along_u = (naive_conv2d(u, weight, None, *args) * g).sum()
+        along_v = (naive_conv2d(x, v, None, *args) * g).sum()
+        np.testing.assert_allclose((grad_x * u).sum(), along_u, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose((grad_w * v).sum(), along_v, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(grad_b, g.sum(axis=(0, 2, 3)), rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_gradients_against_naive_vjp():
     """dL/dx, dL/dw, dL/db of L = sum(y * g) equal the derivatives of the naive loops' result
     (checked with the naive forward's linearity: dL/dw[o,c,i,j] = L(e_ocij) - L(0))."""

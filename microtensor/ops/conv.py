@@ -117,9 +117,9 @@ def _first_order_only(op: str, grad: Any) -> None:
 class Conv2d(Op):
     """y = x ⋆ w + b (cross-correlation, NCHW), computed as Y = W @ im2col(x).
 
-    Forward:  cols = im2col(x),  Y = W @ cols  (+ b),  with W = w.reshape(O, C*kH*kW).
+    Forward:  cols = im2col(x),  Y = W @ cols  (+ b),  with W[o, (i, j, c)] = w[o, c, i, j].
     Backward, with G = dL/dY in the layout of Y:
-        dL/dw = G @ colsᵀ           (reshaped to w's shape)
+        dL/dw = G @ colsᵀ           (reordered to w's (O, C, kH, kW))
         dL/dx = col2im(Wᵀ @ G)      (each column added back onto the pixels it was copied from)
         dL/db = sum of G over batch and pixels
     Per group when groups > 1. First-order gradients only (no double backward).

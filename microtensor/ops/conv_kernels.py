@@ -424,8 +424,9 @@ def _matmul_nt(a: np.ndarray, b: np.ndarray, chunk: int = 512) -> np.ndarray:
 
 
 def _chunk_matrix(g: ConvGeometry, name: str, rows: int, dtype: np.dtype) -> np.ndarray:
-    """Scratch (rows, pitch) matrix for one chunk: cols, Y, or G. Its garbage columns are never
-    written by G's writer (so they stay zero): the key names everything that decides them."""
+    """Scratch (rows, pitch) matrix for one chunk: cols, Y or G. G relies on its garbage columns
+    staying zero (only pixel columns are ever written): the key names everything that decides
+    which columns those are."""
     key = (name, g.ho, g.wo, g.row, g.block)
     return _workspace.get(key, (rows, g.pitch), dtype)
 
