@@ -221,8 +221,9 @@ def test_conv2d_large_padding_and_wide_kernel():
     (2, 1, 1, 1), (2, (2, 0), 2, 1), (2, (0, 3), 1, 2), (3, 0, 1, 2),
 ])
 def test_conv2d_in_chunks_matches_in_one_go(stride, padding, dilation, groups, monkeypatch):
-    """Small chunks (many GEMMs, the last chunk reusing scratch left by fuller ones) give the
-    same values as the whole batch in one chunk."""
+    """Small chunks (many GEMMs, the last chunk reusing scratch left by fuller ones) and, with
+    the flat trick, bands of a few output rows of one image give the same values as the whole
+    batch in one chunk."""
     x, w, b, s2, pads, d2 = _conv_problem(stride, padding, dilation, groups, seed=7,
                                           shape=(5, 4, 9, 8))
     grad = _rng(8).standard_normal(naive_conv2d(x, w, b, s2, pads, d2, 1).shape)
@@ -242,6 +243,18 @@ def test_conv2d_in_chunks_matches_in_one_go(stride, padding, dilation, groups, m
         for chunked, single in zip(CK.conv2d_backward(grad, x, w, s2, pads, d2, groups),
                                    grads):
             np.testing.assert_allclose(chunked, single, rtol=1e-12, atol=1e-12)
+    if stride == 1:  # bands of 2 output rows, then of 1
+        for rows in (2, 1):
+            monkeypatch.setattr(CK, "_CHUNK_BYTES", rows * bytes_per_image // geometry.block
+                                * geometry.row)
+            banded = CK.ConvGeometry.of(x.shape, w.shape, s2, pads, d2, groups, 8)
+            assert banded.chunk == 1 and banded.band_rows == rows
+            assert len(list(banded.bands(1))) == -(-banded.ho // rows)
+            np.testing.assert_allclose(CK.conv2d_forward(x, w, b, s2, pads, d2, groups), whole,
+                                       rtol=1e-12, atol=1e-12)
+            for banded_grad, single in zip(
+                    CK.conv2d_backward(grad, x, w, s2, pads, d2, groups), grads):
+                np.testing.assert_allclose(banded_grad, single, rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_random_geometries_and_chunks(monkeypatch):

@@ -40,9 +40,8 @@ Making it fast with NumPy
   its GEMMs, its col2im, while everything is still in the CPU cache. The arithmetic is the same
   (dL/dW is summed chunk by chunk); only the memory traffic shrinks. Nothing is saved between
   forward and backward but the input: the backward pass rebuilds each chunk's cols (cheap, in
-  cache) instead of keeping the whole matrix alive. One image is the smallest chunk: for large
-  images (a 16-channel 128×128 image already has 10 MB of cols) the chunk no longer fits in
-  cache and a conv runs 10-25 % slower than it would with bands of rows (not implemented).
+  cache) instead of keeping the whole matrix alive. When one image alone is too much (a
+  16-channel 128×128 image already has 10 MB of cols), its output rows go a band at a time.
 * The *flat trick* for stride 1. Each channel of the chunk is laid out as one long row, the
   *canvas* (C, P): image rows one after the other, ``row`` values apart, images ``block`` values
   apart with rows of zeros in between (the top and bottom padding, shared by neighbours). Let GEMM
@@ -52,7 +51,8 @@ Making it fast with NumPy
   so the C rows of one offset (i, j) are one contiguous run of memory, and so is the canvas. An
   im2col step is a single contiguous copy of C*P numbers (``cols[t*C*P :] = canvas[shift:]``)
   and a col2im step a single contiguous addition. NumPy runs those at memory speed; copies of
-  many short rows pay a fixed cost per row and are several times slower.
+  many short rows pay a fixed cost per row and are several times slower. (A band of rows is a
+  slice of each canvas row: one copy of C long rows per offset.)
 * Horizontal padding by wrap-around. Canvas rows have no room for the left and right padding: a
   window that reaches left of column 0 reads the end of the previous image row instead of a zero
   (and right of the last column, the start of the next). Those entries of cols, kernel column j
@@ -158,7 +158,7 @@ def _split(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 # =========================================================================== geometry
 
-_CHUNK_BYTES = 5 << 19  # about this much of cols per chunk (2.5 MB): a few images, in cache
+_CHUNK_BYTES = 5 << 19  # about this much of cols at a time (2.5 MB): a few images, in cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +168,10 @@ class ConvGeometry:
     GEMM column m of a chunk stands for output pixel (n, p, q) of its n-th image at
     m = n*block + p*row + q. Without the flat trick (stride > 1) ``row = wo`` and
     ``block = ho*wo``: no gaps. With it (stride 1), ``row`` and ``block`` are the pitches of the
-    canvas and the columns in between are garbage. ``chunk`` images at a time; the chunk's
-    matrices (cols, Y, G, and the canvas) have rows of ``pitch`` values.
+    canvas and the columns in between are garbage. ``chunk`` images at a time; with the flat
+    trick, when one image's cols alone are too big, bands of ``band_rows`` output rows of it at a
+    time (0: whole chunks). cols, Y and G have rows of ``pitch`` values, the canvas rows of
+    ``canvas_pitch`` (the same when there are no bands).
     """
 
     n: int
@@ -190,7 +192,9 @@ class ConvGeometry:
     block: int  # GEMM columns per image
     base: int  # flat trick: canvas position of pixel (0, 0) of the first image
     chunk: int  # images per chunk
-    pitch: int  # allocated row length of the chunk matrices
+    band_rows: int  # output rows per band of one image; 0: no bands
+    pitch: int  # allocated row length of cols, Y and G
+    canvas_pitch: int  # allocated row length of the canvas
 
     @staticmethod
     def of(
@@ -217,16 +221,22 @@ class ConvGeometry:
             base = top * row + left
         else:
             row, block, base = wo, ho * wo, 0
-        chunk = min(max(_CHUNK_BYTES // max(c_in * kh * kw * block * itemsize, 1), 1), max(n, 1))
+        bytes_per_column = c_in * kh * kw * itemsize  # of cols
+        chunk = min(max(_CHUNK_BYTES // max(bytes_per_column * block, 1), 1), max(n, 1))
+        band_rows = 0
+        if flat and bytes_per_column * block > _CHUNK_BYTES:  # one image is too much at once
+            band_rows = max(_CHUNK_BYTES // (bytes_per_column * row), 1)
+            band_rows = band_rows if band_rows < ho else 0
         last_column = (chunk - 1) * block + (ho - 1) * row + wo
         if flat:  # the canvas holds the chunk's pixels and everything the last column reads
             reach = dilation[0] * (kh - 1) * row + dilation[1] * (kw - 1)
-            length = max(base + chunk * block, last_column + reach)
+            canvas_pitch = _row_length(max(base + chunk * block, last_column + reach), itemsize)
+            pitch = _row_length(band_rows * row, itemsize) if band_rows else canvas_pitch
         else:
-            length = chunk * block
+            pitch = canvas_pitch = _row_length(chunk * block, itemsize)
         return ConvGeometry(
             n, c_in, h, w, c_out, kh, kw, groups, stride, dilation, padding, ho, wo, flat, row,
-            block, base, chunk, _row_length(length, itemsize),
+            block, base, chunk, band_rows, pitch, canvas_pitch,
         )
 
     def chunks(self) -> Iterator[tuple[int, int]]:
@@ -238,6 +248,16 @@ class ConvGeometry:
         """GEMM columns of a chunk of ``images`` images: up to its last output pixel."""
         return (images - 1) * self.block + (self.ho - 1) * self.row + self.wo
 
+    def bands(self, images: int) -> Iterator[tuple[int, int]]:
+        """The GEMM columns [start, stop) of a chunk processed together: all of them, or (with
+        ``band_rows``) the columns of a few output rows of its one image at a time."""
+        if not self.band_rows:
+            yield 0, self.columns(images)
+            return
+        for first in range(0, self.ho, self.band_rows):
+            last = min(first + self.band_rows, self.ho)
+            yield first * self.row, (last - 1) * self.row + self.wo
+
     def shifts(self) -> list[int]:
         """Flat trick: canvas shift of each kernel offset (i, j), in the row order of cols."""
         (dh, dw) = self.dilation
@@ -246,19 +266,29 @@ class ConvGeometry:
     def images(self, matrix: np.ndarray, images: int, height: int, width: int,
                offset: int = 0) -> np.ndarray:
         """View (rows, images, height, width) of the pixels (n, p, q) stored at
-        offset + n*block + p*row + q of a (rows, pitch) matrix: Y or G of a chunk (offset 0),
-        or the pixels on the canvas (offset ``base``)."""
+        offset + n*block + p*row + q of a matrix: Y or G of a chunk (offset 0), or the pixels
+        on the canvas (offset ``base``)."""
         rows = matrix.shape[0]
         grid = _split(matrix[:, offset : offset + images * self.block],
                       (rows, images, self.block // self.row, self.row))
         return grid[:, :, :height, :width]
+
+    def output_pixels(self, matrix: np.ndarray, images: int, start: int, stop: int
+                      ) -> tuple[np.ndarray, slice]:
+        """The output pixels of GEMM columns [start, stop) of a chunk, held from column 0 of
+        Y or G: a view (rows, images, output rows, Wo), and which output rows those are."""
+        if not self.band_rows:
+            return self.images(matrix, images, self.ho, self.wo), slice(0, self.ho)
+        first, count = start // self.row, -(-(stop - start) // self.row)  # one image
+        grid = _split(matrix[:, : count * self.row], (matrix.shape[0], 1, count, self.row))
+        return grid[..., : self.wo], slice(first, first + count)
 
 
 # =========================================================================== im2col and col2im
 
 
 def _canvas(x: np.ndarray, g: ConvGeometry, dtype: np.dtype) -> np.ndarray:
-    """The flat trick's canvas of a chunk x (images, C, H, W), shape (C, pitch): pixel
+    """The flat trick's canvas of a chunk x (images, C, H, W), shape (C, canvas_pitch): pixel
     (n, c, h, w) at base + n*block + h*row + w, zeros elsewhere.
 
     Output pixel (n, p, q) reads its window offset (i, j) at canvas position
@@ -266,7 +296,7 @@ def _canvas(x: np.ndarray, g: ConvGeometry, dtype: np.dtype) -> np.ndarray:
     one shift of the whole canvas.
     """
     key = ("conv2d.canvas", g.h, g.w, g.base, g.row, g.block)
-    canvas = _workspace.get(key, (g.c_in, g.pitch), dtype)
+    canvas = _workspace.get(key, (g.c_in, g.canvas_pitch), dtype)
     # only the pixels are written (always the same places for this key): the rest stays zero.
     # (After a fuller chunk, the last chunk leaves old pixels behind its images; its columns
     # never read them, except through wrap-around, which is zeroed anyway.)
@@ -274,16 +304,18 @@ def _canvas(x: np.ndarray, g: ConvGeometry, dtype: np.dtype) -> np.ndarray:
     return canvas
 
 
-def _zero_padding_reads(matrix: np.ndarray, g: ConvGeometry, images: int) -> None:
-    """Flat trick: zero the entries of cols (or dL/dcols) that read the left or right padding.
+def _zero_padding_reads(matrix: np.ndarray, g: ConvGeometry, columns: int) -> None:
+    """Flat trick: zero the entries of cols (or dL/dcols), columns [0, columns) of a chunk or
+    band, that read the left or right padding.
 
     Canvas rows have no padding columns between them, so output column q at kernel column j,
     whose input column q + j*dw - left is outside [0, W), read the neighbouring image row
-    (wrap-around) instead of a zero.
+    (wrap-around) instead of a zero. (Chunks and bands start at an output row.)
     """
     left, width = g.padding[2], g.w
-    view = _split(matrix[:, : images * g.block],
-                  (g.groups, g.kh, g.kw, g.c_in // g.groups, images, g.block // g.row, g.row))
+    rows = -(-columns // g.row)
+    view = _split(matrix[:, : rows * g.row],
+                  (g.groups, g.kh, g.kw, g.c_in // g.groups, rows, g.row))
     for j in range(g.kw):
         first = j * g.dilation[1] - left  # input column read by output column 0
         inside_from = min(max(-first, 0), g.wo)  # q >= this: input column >= 0
@@ -294,12 +326,15 @@ def _zero_padding_reads(matrix: np.ndarray, g: ConvGeometry, images: int) -> Non
             view[:, :, j, ..., inside_to : g.wo] = 0
 
 
-def _padded(x: np.ndarray, g: ConvGeometry, key: str, dtype: np.dtype) -> np.ndarray:
+def _padded(x: np.ndarray, g: ConvGeometry, dtype: np.dtype) -> np.ndarray:
     """Without the flat trick: a chunk x inside its zero border, (images, C, H + top + bottom,
-    W + left + right) (scratch memory; the border is never written, so it stays zero)."""
+    W + left + right) (scratch memory; the border is never written, so it stays zero), or x
+    itself when there is no padding."""
     top, bottom, left, right = g.padding
+    if top + bottom + left + right == 0:
+        return x
     shape = (g.chunk, g.c_in, g.h + top + bottom, g.w + left + right)
-    xpad = _workspace.get((key, g.padding), shape, dtype)[: x.shape[0]]
+    xpad = _workspace.get(("conv2d.xpad", g.padding), shape, dtype)[: x.shape[0]]
     xpad[:, :, top : top + g.h, left : left + g.w] = x
     return xpad
 
@@ -317,67 +352,104 @@ def _strided_windows(xpad: np.ndarray, g: ConvGeometry) -> Iterator[tuple[int, n
                 window, (images, g.groups, g.c_in // g.groups, g.ho, g.wo))
 
 
-def im2col(x: np.ndarray, g: ConvGeometry, cols: np.ndarray) -> None:
-    """The im2col matrix of a chunk x (images, C, H, W) into ``cols`` (kH*kW*C, pitch):
+def im2col_source(x: np.ndarray, g: ConvGeometry, dtype: np.dtype) -> np.ndarray:
+    """What im2col reads for a chunk x (images, C, H, W): the canvas (flat trick) or the padded
+    images."""
+    return _canvas(x, g, dtype) if g.flat else _padded(x, g, dtype)
+
+
+def im2col(source: np.ndarray, g: ConvGeometry, start: int, stop: int, cols: np.ndarray) -> None:
+    """Columns [start, stop) of a chunk's im2col matrix into ``cols[:, :stop - start]``:
 
     cols[(i, j, c), (n, p, q)] = xpad[n, c, p*sh + i*dh, q*sw + j*dw]
 
-    (rows per group when groups > 1). One vectorised copy per kernel offset (i, j).
+    (rows per group when groups > 1), read from ``im2col_source``. One vectorised copy per
+    kernel offset (i, j).
     """
-    images = x.shape[0]
     c_group = g.c_in // g.groups
-    if g.flat:  # offset (i, j): the whole canvas shifted by i*dh*row + j*dw, in one copy
-        span = c_group * g.pitch  # a group's canvas rows, back to back
-        canvas = _canvas(x, g, cols.dtype).reshape(g.groups, span)
+    if g.flat and not g.band_rows:  # offset (i, j): the whole canvas shifted, in one copy
+        span = c_group * g.pitch  # a group's canvas rows, back to back (start is 0)
+        canvas = source.reshape(g.groups, span)
         rows = cols.reshape(g.groups, g.kh * g.kw, span)
         for t, shift in enumerate(g.shifts()):
             # row (t, c) gets canvas row c from position shift on; its last `shift` values
-            # would come from the next channel, but only columns < columns(images) are used
+            # would come from the next channel, but only columns < stop are used
             rows[:, t, : span - shift] = canvas[:, shift:]
-        _zero_padding_reads(cols, g, images)
-    else:  # offset (i, j): a strided view of the padded images
-        top, bottom, left, right = g.padding
-        xpad = _padded(x, g, "conv2d.xpad", cols.dtype) if top + bottom + left + right else x
-        view = _split(cols[:, : images * g.block],
-                      (g.groups, g.kh * g.kw, c_group, images, g.ho, g.wo))
-        for t, window in _strided_windows(xpad, g):
+        _zero_padding_reads(cols, g, stop)
+    elif g.flat:  # a band: offset (i, j) is a shifted slice of every canvas row
+        canvas = source.reshape(g.groups, c_group, g.canvas_pitch)
+        rows = cols.reshape(g.groups, g.kh * g.kw, c_group, g.pitch)
+        for t, shift in enumerate(g.shifts()):
+            rows[:, t, :, : stop - start] = canvas[:, :, start + shift : stop + shift]
+        _zero_padding_reads(cols, g, stop - start)
+    else:  # offset (i, j): a strided view of the padded images (the chunk is whole images)
+        view = _split(cols[:, : stop - start],
+                      (g.groups, g.kh * g.kw, c_group, source.shape[0], g.ho, g.wo))
+        for t, window in _strided_windows(source, g):
             view[:, t] = window.transpose(1, 2, 0, 3, 4)
 
 
-def col2im(dcols: np.ndarray, g: ConvGeometry, images: int, grad_x: np.ndarray) -> None:
-    """The adjoint of im2col: ``grad_x`` (images, C, H, W) = the columns of dL/dcols added back
-    onto the pixels they were copied from,
+def col2im_target(g: ConvGeometry, grad_x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Where col2im adds up the gradient of a chunk (grad_x: its (images, C, H, W) share of
+    dL/dx), laid out like im2col's source: a canvas, the padded images, or grad_x itself. Zeroed,
+    except a whole-chunk canvas, which col2im's first copy fills."""
+    if g.flat:
+        target = _workspace.get(("conv2d.grad_canvas",), (g.c_in, g.canvas_pitch), dtype)
+        if g.band_rows:
+            target.fill(0)
+        return target
+    top, bottom, left, right = g.padding
+    if top + bottom + left + right == 0:
+        target = grad_x
+    else:
+        shape = (g.chunk, g.c_in, g.h + top + bottom, g.w + left + right)
+        target = _workspace.get(("conv2d.grad_xpad", g.padding), shape, dtype)[: grad_x.shape[0]]
+    target.fill(0)
+    return target
+
+
+def col2im(dcols: np.ndarray, g: ConvGeometry, start: int, stop: int,
+           target: np.ndarray) -> None:
+    """The adjoint of im2col: add columns [start, stop) of a chunk's dL/dcols (held from column
+    0 of ``dcols``) back onto the pixels of ``target`` (from ``col2im_target``) they were copied
+    from,
 
     grad_xpad[n, c, p*sh + i*dh, q*sw + j*dw] += dcols[(i, j, c), (n, p, q)]
 
-    with the padding's share dropped. One vectorised addition per kernel offset (i, j).
-    ``dcols`` is scratch: its unused columns are overwritten.
+    One vectorised addition per kernel offset (i, j). ``dcols`` is scratch: entries that read
+    padding are zeroed (the padding's gradient is dropped), and so are its unused columns.
     """
     c_group = g.c_in // g.groups
-    if g.flat:
-        grad_canvas = _workspace.get(("conv2d.grad_canvas",), (g.c_in, g.pitch), dcols.dtype)
-        _zero_padding_reads(dcols, g, images)
-        dcols[:, g.columns(images) :] = 0  # what spills onto the next channel must be zero
+    if g.flat and not g.band_rows:
+        _zero_padding_reads(dcols, g, stop)
+        dcols[:, stop:] = 0  # what spills onto the next channel must be zero
         span = c_group * g.pitch
-        target = grad_canvas.reshape(g.groups, span)
+        canvas = target.reshape(g.groups, span)
         rows = dcols.reshape(g.groups, g.kh * g.kw, span)
-        target[...] = rows[:, 0]  # offset (0, 0) has shift 0: covers the canvas, no zeroing
+        canvas[...] = rows[:, 0]  # offset (0, 0) has shift 0: covers the canvas, no zeroing
         for t, shift in enumerate(g.shifts()[1:], start=1):
-            target[:, shift:] += rows[:, t, : span - shift]
-        grad_x[...] = g.images(grad_canvas, images, g.h, g.w, offset=g.base).transpose(1, 0, 2, 3)
+            canvas[:, shift:] += rows[:, t, : span - shift]
+    elif g.flat:
+        _zero_padding_reads(dcols, g, stop - start)
+        canvas = target.reshape(g.groups, c_group, g.canvas_pitch)
+        rows = dcols.reshape(g.groups, g.kh * g.kw, c_group, g.pitch)
+        for t, shift in enumerate(g.shifts()):
+            canvas[:, :, start + shift : stop + shift] += rows[:, t, :, : stop - start]
     else:
-        top, bottom, left, right = g.padding
-        padded = top + bottom + left + right > 0
-        grad_xpad = (_workspace.get(("conv2d.grad_xpad", g.padding),
-                                    (g.chunk, g.c_in, g.h + top + bottom, g.w + left + right),
-                                    dcols.dtype)[:images] if padded else grad_x)
-        grad_xpad.fill(0)
-        view = _split(dcols[:, : images * g.block],
-                      (g.groups, g.kh * g.kw, c_group, images, g.ho, g.wo))
-        for t, window in _strided_windows(grad_xpad, g):
+        view = _split(dcols[:, : stop - start],
+                      (g.groups, g.kh * g.kw, c_group, target.shape[0], g.ho, g.wo))
+        for t, window in _strided_windows(target, g):
             window += view[:, t].transpose(2, 0, 1, 3, 4)
-        if padded:
-            grad_x[...] = grad_xpad[:, :, top : top + g.h, left : left + g.w]
+
+
+def col2im_result(target: np.ndarray, g: ConvGeometry, grad_x: np.ndarray) -> None:
+    """The input pixels' share of ``col2im_target`` into grad_x (the padding's is dropped)."""
+    if g.flat:
+        pixels = g.images(target, grad_x.shape[0], g.h, g.w, offset=g.base)
+        grad_x[...] = pixels.transpose(1, 0, 2, 3)
+    elif target is not grad_x:
+        top, _, left, _ = g.padding
+        grad_x[...] = target[:, :, top : top + g.h, left : left + g.w]
 
 
 # =========================================================================== conv2d
@@ -426,10 +498,10 @@ def _matmul_nt(a: np.ndarray, b: np.ndarray, chunk: int = 512) -> np.ndarray:
 
 
 def _chunk_matrix(g: ConvGeometry, name: str, rows: int, dtype: np.dtype) -> np.ndarray:
-    """Scratch (rows, pitch) matrix for one chunk: cols, Y or G. G relies on its garbage columns
-    staying zero (only pixel columns are ever written): the key names everything that decides
-    which columns those are."""
-    key = (name, g.ho, g.wo, g.row, g.block)
+    """Scratch (rows, pitch) matrix for one chunk or band: cols, Y or G. G relies on its garbage
+    columns staying zero (only pixel columns are ever written): the key names everything that
+    decides which columns those are."""
+    key = (name, g.ho, g.wo, g.row, g.block, g.band_rows)
     return _workspace.get(key, (rows, g.pitch), dtype)
 
 
@@ -444,8 +516,8 @@ def conv2d_forward(
 ) -> np.ndarray:
     """y = conv2d(x, w) + b on arrays, x: (N, C, H, W), padding: (top, bottom, left, right).
 
-    Per chunk of images: cols = im2col(x), Y = W @ cols (one GEMM per group), y = Y + b
-    reordered to (N, O, Ho, Wo).
+    Per chunk of images (or band of rows): cols = im2col(x), Y = W @ cols (one GEMM per group),
+    y = Y + b reordered to (N, O, Ho, Wo).
     """
     dtype = np.result_type(x, weight)
     g = ConvGeometry.of(x.shape, weight.shape, stride, padding, dilation, groups, dtype.itemsize)
@@ -453,13 +525,15 @@ def conv2d_forward(
     cols = _chunk_matrix(g, "conv2d.cols", g.c_in * g.kh * g.kw, dtype)
     y = _chunk_matrix(g, "conv2d.y", g.c_out, dtype)
     out = np.empty((g.n, g.c_out, g.ho, g.wo), dtype)
-    for start, stop in g.chunks():
-        columns = g.columns(stop - start)
-        im2col(x[start:stop], g, cols)
-        np.matmul(w_mat, _grouped(cols[:, :columns], groups),
-                  out=_grouped(y[:, :columns], groups))
-        # (O, columns) -> (images, O, Ho, Wo), leaving out the garbage columns
-        out[start:stop] = g.images(y, stop - start, g.ho, g.wo).transpose(1, 0, 2, 3)
+    for first, last in g.chunks():
+        source = im2col_source(x[first:last], g, dtype)
+        for start, stop in g.bands(last - first):
+            im2col(source, g, start, stop, cols)
+            np.matmul(w_mat, _grouped(cols[:, : stop - start], groups),
+                      out=_grouped(y[:, : stop - start], groups))
+            # (O, columns) -> (images, O, rows, Wo), leaving out the garbage columns
+            pixels, rows = g.output_pixels(y, last - first, start, stop)
+            out[first:last, :, rows] = pixels.transpose(1, 0, 2, 3)
     if bias is not None:  # one pass; a full (O, Ho*Wo) plane adds faster than a broadcast column
         plane = np.repeat(bias.astype(dtype, copy=False)[:, None], g.ho * g.wo, axis=1)
         flat_out = out.reshape(g.n, g.c_out, g.ho * g.wo)
@@ -481,7 +555,7 @@ def conv2d_backward(
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """(dL/dx, dL/dw, dL/db) from G = dL/dy; a gradient not needed is returned as None.
 
-    Per chunk of images: dL/dW += G @ colsᵀ and dL/dx = col2im(Wᵀ @ G);
+    Per chunk of images (or band of rows): dL/dW += G @ colsᵀ and dL/dx += col2im(Wᵀ @ G);
     dL/db = sum of G over (n, p, q).
     """
     dtype = np.result_type(x, weight)
@@ -497,18 +571,23 @@ def conv2d_backward(
     w_mat = _weight_matrix(weight, groups)
     grad_x = np.empty(x.shape, dtype) if need_input else None
     grad_w_t = None  # dL/dWᵀ, (groups, kH*kW*C/groups, O/groups)
-    for start, stop in g.chunks():
-        columns = g.columns(stop - start)
-        g.images(gy, stop - start, g.ho, g.wo)[...] = grad[start:stop].transpose(1, 0, 2, 3)
-        gy_chunk = _grouped(gy[:, :columns], groups)
-        cols_chunk = _grouped(cols[:, :columns], groups)
-        if need_weight:
-            im2col(x[start:stop], g, cols)
-            part = _matmul_nt(cols_chunk, gy_chunk)  # colsᵀ-major: the faster orientation
-            grad_w_t = part if grad_w_t is None else np.add(grad_w_t, part, out=grad_w_t)
+    for first, last in g.chunks():
+        source = im2col_source(x[first:last], g, dtype) if need_weight else None
+        target = col2im_target(g, grad_x[first:last], dtype) if need_input else None
+        for start, stop in g.bands(last - first):
+            pixels, rows = g.output_pixels(gy, last - first, start, stop)
+            pixels[...] = grad[first:last, :, rows].transpose(1, 0, 2, 3)
+            gy_band = _grouped(gy[:, : stop - start], groups)
+            cols_band = _grouped(cols[:, : stop - start], groups)
+            if need_weight:
+                im2col(source, g, start, stop, cols)
+                part = _matmul_nt(cols_band, gy_band)  # colsᵀ-major: the faster orientation
+                grad_w_t = part if grad_w_t is None else np.add(grad_w_t, part, out=grad_w_t)
+            if need_input:
+                np.matmul(w_mat.transpose(0, 2, 1), gy_band, out=cols_band)  # dL/dcols
+                col2im(cols, g, start, stop, target)
         if need_input:
-            np.matmul(w_mat.transpose(0, 2, 1), gy_chunk, out=cols_chunk)  # dL/dcols
-            col2im(cols, g, stop - start, grad_x[start:stop])
+            col2im_result(target, g, grad_x[first:last])
 
     grad_w = None
     if need_weight:
