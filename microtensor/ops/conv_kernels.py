@@ -330,13 +330,18 @@ def _padded(x: np.ndarray, g: ConvGeometry, dtype: np.dtype) -> np.ndarray:
     """Without the flat trick: a chunk x inside its zero border, (images, C, H + top + bottom,
     W + left + right) (scratch memory; the border is never written, so it stays zero), or x
     itself when there is no padding."""
-    top, bottom, left, right = g.padding
-    if top + bottom + left + right == 0:
+    if not any(g.padding):
         return x
-    shape = (g.chunk, g.c_in, g.h + top + bottom, g.w + left + right)
-    xpad = _workspace.get(("conv2d.xpad", g.padding), shape, dtype)[: x.shape[0]]
+    xpad = _workspace.get(("conv2d.xpad", g.padding), _padded_shape(g), dtype)[: x.shape[0]]
+    top, _, left, _ = g.padding
     xpad[:, :, top : top + g.h, left : left + g.w] = x
     return xpad
+
+
+def _padded_shape(g: ConvGeometry) -> tuple[int, int, int, int]:
+    """A chunk of padded images: (chunk, C, H + top + bottom, W + left + right)."""
+    top, bottom, left, right = g.padding
+    return (g.chunk, g.c_in, g.h + top + bottom, g.w + left + right)
 
 
 def _strided_windows(xpad: np.ndarray, g: ConvGeometry) -> Iterator[tuple[int, np.ndarray]]:
@@ -398,12 +403,11 @@ def col2im_target(g: ConvGeometry, grad_x: np.ndarray, dtype: np.dtype) -> np.nd
         if g.band_rows:
             target.fill(0)
         return target
-    top, bottom, left, right = g.padding
-    if top + bottom + left + right == 0:
+    if not any(g.padding):
         target = grad_x
     else:
-        shape = (g.chunk, g.c_in, g.h + top + bottom, g.w + left + right)
-        target = _workspace.get(("conv2d.grad_xpad", g.padding), shape, dtype)[: grad_x.shape[0]]
+        target = _workspace.get(("conv2d.grad_xpad", g.padding), _padded_shape(g),
+                                dtype)[: grad_x.shape[0]]
     target.fill(0)
     return target
 
