@@ -333,8 +333,7 @@ def _padded(x: np.ndarray, g: ConvGeometry, dtype: np.dtype) -> np.ndarray:
     if not any(g.padding):
         return x
     xpad = _workspace.get(("conv2d.xpad", g.padding), _padded_shape(g), dtype)[: x.shape[0]]
-    top, _, left, _ = g.padding
-    xpad[:, :, top : top + g.h, left : left + g.w] = x
+    _inside_border(xpad, g)[...] = x
     return xpad
 
 
@@ -342,6 +341,12 @@ def _padded_shape(g: ConvGeometry) -> tuple[int, int, int, int]:
     """A chunk of padded images: (chunk, C, H + top + bottom, W + left + right)."""
     top, bottom, left, right = g.padding
     return (g.chunk, g.c_in, g.h + top + bottom, g.w + left + right)
+
+
+def _inside_border(xpad: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """The view of padded images that holds the input pixels."""
+    top, _, left, _ = g.padding
+    return xpad[:, :, top : top + g.h, left : left + g.w]
 
 
 def _strided_windows(xpad: np.ndarray, g: ConvGeometry) -> Iterator[tuple[int, np.ndarray]]:
@@ -373,7 +378,8 @@ def im2col(source: np.ndarray, g: ConvGeometry, start: int, stop: int, cols: np.
     """
     c_group = g.c_in // g.groups
     if g.flat and not g.band_rows:  # offset (i, j): the whole canvas shifted, in one copy
-        span = c_group * g.pitch  # a group's canvas rows, back to back (start is 0)
+        span = c_group * g.canvas_pitch  # a group's canvas rows, back to back (start is 0;
+        # without bands, rows of cols are as long as the canvas's: pitch == canvas_pitch)
         canvas = source.reshape(g.groups, span)
         rows = cols.reshape(g.groups, g.kh * g.kw, span)
         for t, shift in enumerate(g.shifts()):
@@ -427,7 +433,7 @@ def col2im(dcols: np.ndarray, g: ConvGeometry, start: int, stop: int,
     if g.flat and not g.band_rows:
         _zero_padding_reads(dcols, g, stop)
         dcols[:, stop:] = 0  # what spills onto the next channel must be zero
-        span = c_group * g.pitch
+        span = c_group * g.canvas_pitch  # == pitch without bands
         canvas = target.reshape(g.groups, span)
         rows = dcols.reshape(g.groups, g.kh * g.kw, span)
         canvas[...] = rows[:, 0]  # offset (0, 0) has shift 0: covers the canvas, no zeroing
@@ -452,8 +458,7 @@ def col2im_result(target: np.ndarray, g: ConvGeometry, grad_x: np.ndarray) -> No
         pixels = g.images(target, grad_x.shape[0], g.h, g.w, offset=g.base)
         grad_x[...] = pixels.transpose(1, 0, 2, 3)
     elif target is not grad_x:
-        top, _, left, _ = g.padding
-        grad_x[...] = target[:, :, top : top + g.h, left : left + g.w]
+        grad_x[...] = _inside_border(target, g)
 
 
 # =========================================================================== conv2d
