@@ -43,8 +43,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import microtensor as mt  # noqa: E402
 from microtensor.ops import conv as C  # noqa: E402
-from microtensor.ops import conv_kernels as CK  # noqa: E402
-from microtensor.ops import pool_kernels as PK  # noqa: E402
+from microtensor.ops import conv_fast as CK  # noqa: E402
+from microtensor.ops import pool_fast as PK  # noqa: E402
 
 try:
     import torch

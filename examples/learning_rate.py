@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         from matplotlib.figure import Figure
 
-        from microtensor.viz.landscape import plot_loss_curves, plot_lr_finder
+        from microtensor.viz.landscape_plots import plot_loss_curves, plot_lr_finder
     except ImportError:
         print("\n(matplotlib is not installed: no plots)")
         return out

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, landscape.Traject
     print_saddle(saddle, saddle_steps)
 
     try:
-        from microtensor.viz.landscape import plot_loss_curves, plot_trajectories
+        from microtensor.viz.landscape_plots import plot_loss_curves, plot_trajectories
 
         plot_trajectories("rosenbrock", rosen, path=args.out / "rosenbrock.png",
                           title=f"Rosenbrock: {steps} steps per optimizer")

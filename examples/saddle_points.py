@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     try:
         from matplotlib.figure import Figure
 
-        from microtensor.viz.landscape import plot_loss_curves, plot_trajectories
+        from microtensor.viz.landscape_plots import plot_loss_curves, plot_trajectories
     except ImportError:
         print("\n(matplotlib is not installed: no plots)")
         return out

@@ -69,15 +69,13 @@ from microtensor.ops.elementwise import (
     mul,
     neg,
     pow,
-    relu,
-    sigmoid,
     sign,
     sin,
     sqrt,
     sub,
-    tanh,
     where,
 )
+from microtensor.ops.activations import relu, sigmoid, tanh
 from microtensor.ops.linalg import matmul
 from microtensor.ops.reduce import (
     amax,
@@ -110,7 +108,7 @@ from microtensor.ops.shape import (
     transpose,
     unsqueeze,
 )
-from microtensor.nn.primitives.special import erf
+from microtensor.ops.special import erf
 from microtensor.random import Generator, manual_seed
 from microtensor.serialization import load, save
 

@@ -308,7 +308,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ Python protocol
     def __repr__(self) -> str:
-        from microtensor._format import format_tensor
+        from microtensor.tensor_repr import format_tensor
 
         return format_tensor(self)
 
@@ -347,7 +347,7 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
-            return _ew.Add.apply(self, other)
+            return _ew.AddOp.apply(self, other)
         return _ew.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
@@ -355,7 +355,7 @@ class Tensor:
 
     def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
-            return _ew.Sub.apply(self, other)
+            return _ew.SubOp.apply(self, other)
         return _ew.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
@@ -363,7 +363,7 @@ class Tensor:
 
     def __mul__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
-            return _ew.Mul.apply(self, other)
+            return _ew.MulOp.apply(self, other)
         return _ew.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
@@ -371,7 +371,7 @@ class Tensor:
 
     def __truediv__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype is _FLOAT32:
-            return _ew.Div.apply(self, other)
+            return _ew.DivOp.apply(self, other)
         return _ew.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
@@ -610,13 +610,13 @@ class Tensor:
         return _ew.cos(self)
 
     def tanh(self) -> Tensor:
-        return _ew.tanh(self)
+        return _act.tanh(self)
 
     def sigmoid(self) -> Tensor:
-        return _ew.sigmoid(self)
+        return _act.sigmoid(self)
 
     def relu(self) -> Tensor:
-        return _ew.relu(self)
+        return _act.relu(self)
 
     def sign(self) -> Tensor:
         return _ew.sign(self)
@@ -825,6 +825,7 @@ class _HookHandle:
 # autograd and the ops import Tensor, so they are imported after the class exists.
 from microtensor.autograd.grad_mode import grad_state  # noqa: E402
 from microtensor.autograd.versions import note_write  # noqa: E402
+from microtensor.ops import activations as _act  # noqa: E402
 from microtensor.ops import elementwise as _ew  # noqa: E402
 from microtensor.ops import linalg as _linalg  # noqa: E402
 from microtensor.ops import reduce as _reduce  # noqa: E402

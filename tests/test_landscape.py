@@ -1,4 +1,4 @@
-"""Tests of microtensor.landscape (the optimization lab) and microtensor.viz.landscape."""
+"""Tests of microtensor.landscape (the optimization lab) and microtensor.viz.landscape_plots."""
 
 from __future__ import annotations
 
@@ -415,7 +415,7 @@ def test_with_torch_style_modules_batchnorm_and_dropout():
 # ------------------------------------------------------------------ plots
 def test_plots_return_figures_and_write_pngs(tmp_path):
     pytest.importorskip("matplotlib")
-    from microtensor.viz import landscape as V
+    from microtensor.viz import landscape_plots as V
 
     runs = {name: L.trajectory(L.rosenbrock, cls, (-1.2, 1.0), 30, **kw)
             for name, cls, kw in [("SGD", optim.SGD, dict(lr=1e-3)),

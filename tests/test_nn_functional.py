@@ -10,7 +10,7 @@ import pytest
 
 import microtensor as mt
 import microtensor.nn.functional as F
-from microtensor.nn.primitives.special import erf, erf_array
+from microtensor.ops.special import erf, erf_array
 from tests.gradcheck_cases import Case
 
 RUNNING_MEAN = np.array([0.3, -0.2, 0.1])

@@ -10,7 +10,7 @@ import pytest
 
 import microtensor as mt
 from microtensor.ops import conv as C
-from microtensor.ops import conv_kernels as CK
+from microtensor.ops import conv_fast as CK
 from tests.gradcheck_cases import Case
 
 SEED = 20240607

@@ -19,9 +19,9 @@ Two flavours:
     first-order backward pass is plain NumPy, with no Tensor overhead. When a backward pass is
     itself recorded (``create_graph=True``) the engine calls the *same* ``backward`` with
     Tensors instead: ``grad`` is a Tensor and ``ctx.saved_tensors`` hands back the graph's
-    Tensors in place of the arrays, so the formula (written with operators and ``ops/dual.py``
-    helpers that work on both) builds a differentiable graph. One formula serves first and
-    higher order.
+    Tensors in place of the arrays, so the formula (written with operators and the helpers of
+    ``ops/array_or_tensor.py``, which work on both) builds a differentiable graph. One formula
+    serves first and higher order.
 
 ``Function``
     The public base for custom ops, with PyTorch's semantics: ``forward`` receives the input Tensors
@@ -102,7 +102,8 @@ class Function:
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        """The op's name as errors and graph drawings show it (``MulOp`` is shown as ``Mul``)."""
+        return display_name(type(self))
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
@@ -218,6 +219,12 @@ class Op(Function):
 
 
 # --------------------------------------------------------------------------- helpers
+def display_name(cls: type) -> str:
+    """``MulOp`` -> ``Mul``: built-in ops end in ``Op`` in the source, not in messages."""
+    name = cls.__name__
+    return name[:-2] if issubclass(cls, Op) and name.endswith("Op") else name
+
+
 def _as_array(ctx: Any, out: Any) -> np.ndarray:
     """Make a 0-d result an array, and save that same object if the op saved the scalar."""
     array = np.asarray(out)
@@ -242,7 +249,7 @@ def _shape_error(cls: type, inputs: tuple[Any, ...], error: ValueError) -> Excep
     shapes = " and ".join(str(tuple(np.shape(x._data if isinstance(x, Tensor) else x)))
                           for x in inputs)
     return RuntimeError(
-        f"{cls.__name__}: shapes {shapes} cannot be broadcast together. Broadcasting aligns "
+        f"{display_name(cls)}: shapes {shapes} cannot be broadcast together. Broadcasting aligns "
         "shapes from the right; each pair of sizes must be equal or one of them 1. Reshape or "
         "unsqueeze an operand."
     )
@@ -298,7 +305,7 @@ def _check_anomaly_forward(cls: type, out: Any) -> None:
     if grad_state.anomaly and isinstance(out, np.ndarray) and out.dtype.kind in "fc":
         if not np.isfinite(out).all():
             raise RuntimeError(
-                f"detect_anomaly: the forward pass of {cls.__name__} produced "
+                f"detect_anomaly: the forward pass of {display_name(cls)} produced "
                 f"{_nonfinite_kind(out)} values (output shape {out.shape})"
             )
 

@@ -13,7 +13,7 @@ trajectories, loss-landscape slices and the learning-rate finder. Beyond PyTorch
   and the loss on the segment between two networks (:mod:`.surface`).
 * ``lr_range_test``: the learning-rate finder (:mod:`.lr_finder`).
 
-Plots for all of these are in :mod:`microtensor.viz.landscape`.
+Plots for all of these are in :mod:`microtensor.viz.landscape_plots`.
 """
 
 from microtensor.landscape.critical import (

@@ -1,6 +1,6 @@
 """Convolution and pooling layers over images (N, C, H, W): ``Conv2d``, ``MaxPool2d``,
 ``AvgPool2d``, ``AdaptiveAvgPool2d``. The vectorised kernels are in
-``microtensor/ops/conv_kernels.py`` and ``pool_kernels.py``;
+``microtensor/ops/conv_fast.py`` and ``pool_fast.py``;
 these modules hold the weights and settings and call the functions in ``mt.nn.functional``."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each function checks its arguments (with errors that name the function and the shapes) and calls
 a primitive: an engine op, a convolution op from ``microtensor/ops/conv.py``, or one of the fused
-ops in ``microtensor/nn/primitives/`` where the math of each backward is written out.
+ops in ``microtensor/ops/`` where the math of each backward is written out.
 Names, signatures and defaults follow ``torch.nn.functional``.
 """
 
@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 
 from microtensor import _dtypes
-from microtensor.nn.primitives import activation as _act
-from microtensor.nn.primitives import loss as _loss
-from microtensor.nn.primitives.dropout import DropoutMask
-from microtensor.nn.primitives.linear import Linear
-from microtensor.nn.primitives.normalization import BatchNorm
+from microtensor.ops import activations as _act
 from microtensor.ops import elementwise as _ew
+from microtensor.ops import losses as _loss
 from microtensor.ops import reduce as _reduce
 from microtensor.ops import shape as _shape
 from microtensor.ops.conv import avg_pool2d, conv2d, max_pool2d
+from microtensor.ops.linalg import LinearOp
+from microtensor.ops.normalization import BatchNormOp
+from microtensor.ops.random_masks import DropoutMaskOp
 from microtensor.random import Generator
 from microtensor.random import generator as _rng
 from microtensor.tensor import Tensor
@@ -80,7 +80,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"linear: input dtype ({input.dtype}) and {name} dtype ({other.dtype}) must be "
                 "the same; convert the input (x.float()) or the model (model.double())"
             )
-    return Linear.apply(input, weight, bias)
+    return LinearOp.apply(input, weight, bias)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
@@ -118,19 +118,19 @@ def _maybe_inplace(input: Tensor, inplace: bool, name: str,  # noqa: A002
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(x, 0)."""
-    return _maybe_inplace(input, inplace, "relu_", _ew.relu)
+    return _maybe_inplace(input, inplace, "relu_", _act.relu)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False  # noqa: A002
                ) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
-    return _maybe_inplace(input, inplace, "leaky_relu_", lambda t: _act.LeakyReLU.apply(
+    return _maybe_inplace(input, inplace, "leaky_relu_", lambda t: _act.LeakyReLUOp.apply(
         _floating(t, "input", "leaky_relu"), negative_slope=float(negative_slope)))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x for x > 0, alpha·(eˣ - 1) otherwise."""
-    return _maybe_inplace(input, inplace, "elu_", lambda t: _act.ELU.apply(
+    return _maybe_inplace(input, inplace, "elu_", lambda t: _act.ELUOp.apply(
         _floating(t, "input", "elu"), alpha=float(alpha)))
 
 
@@ -138,26 +138,26 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """x·Φ(x) (Φ: the standard normal CDF, via erf), or its tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return _act.GELU.apply(_floating(input, "input", "gelu"), approximate=approximate)
+    return _act.GELUOp.apply(_floating(input, "input", "gelu"), approximate=approximate)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + e^(βx))/β, a smooth ReLU (linear where βx > threshold)."""
-    return _act.Softplus.apply(_floating(input, "input", "softplus"), beta=float(beta),
+    return _act.SoftplusOp.apply(_floating(input, "input", "softplus"), beta=float(beta),
                                threshold=float(threshold))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x·σ(x) (also called swish)."""
-    return _maybe_inplace(input, inplace, "silu_", lambda t: t * _ew.sigmoid(t))
+    return _maybe_inplace(input, inplace, "silu_", lambda t: t * _act.sigmoid(t))
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    return _ew.sigmoid(input)
+    return _act.sigmoid(input)
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return _ew.tanh(input)
+    return _act.tanh(input)
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
@@ -204,7 +204,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
         mask = (_rng(generator).random(input.shape, dtype=dtype) >= p).astype(dtype)
         mask *= 1.0 / (1.0 - p)
     return _maybe_inplace(input, inplace, "dropout_",
-                          lambda t: DropoutMask.apply(t, mask=mask.astype(t.dtype, copy=False)))
+                          lambda t: DropoutMaskOp.apply(t, mask=mask.astype(t.dtype, copy=False)))
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -264,7 +264,7 @@ def batch_norm(
                 "(training=False)"
             )
         mean, var = running_mean._data, running_var._data
-    return BatchNorm.apply(x, weight, bias, mean=mean.astype(x.dtype), var=var.astype(x.dtype),
+    return BatchNormOp.apply(x, weight, bias, mean=mean.astype(x.dtype), var=var.astype(x.dtype),
                            eps=float(eps), training=bool(training))
 
 
@@ -325,7 +325,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  #
     x = _floating(_tensor(input, "input", op), "input", op)
     y = _like_input(target, x, op)
     _warn_if_broadcast(x, y, op)
-    return _loss.MSELoss.apply(x, y, reduction=reduction)
+    return _loss.MSELossOp.apply(x, y, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  # noqa: A002
@@ -336,7 +336,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  # 
     x = _floating(_tensor(input, "input", op), "input", op)
     y = _like_input(target, x, op)
     _warn_if_broadcast(x, y, op)
-    return _loss.L1Loss.apply(x, y, reduction=reduction)
+    return _loss.L1LossOp.apply(x, y, reduction=reduction)
 
 
 def _warn_if_broadcast(x: Tensor, y: Tensor, op: str) -> None:
@@ -399,7 +399,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
     x = _floating(_tensor(input, "input", op), "input", op)
     x, target, unbatched = _batched(x, _tensor(target, "target", op), op)
     t = _class_index_target(x, target, ignore_index, op)
-    loss = _loss.NLLLoss.apply(x, target=t, weight=_class_weight(weight, x, op),
+    loss = _loss.NLLLossOp.apply(x, target=t, weight=_class_weight(weight, x, op),
                                ignore_index=ignore_index, reduction=reduction)
     return _shape.squeeze(loss, 0) if unbatched and reduction == "none" else loss
 
@@ -434,7 +434,7 @@ def cross_entropy(
         loss = _soft_cross_entropy(x, target, w, reduction, label_smoothing, op)
     else:
         t = _class_index_target(x, target, ignore_index, op)
-        loss = _loss.CrossEntropy.apply(x, target=t, weight=w, ignore_index=ignore_index,
+        loss = _loss.CrossEntropyOp.apply(x, target=t, weight=w, ignore_index=ignore_index,
                                         label_smoothing=float(label_smoothing),
                                         reduction=reduction)
     return _shape.squeeze(loss, 0) if unbatched and reduction == "none" else loss
@@ -475,7 +475,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
             f"{op}: all elements of input should be between 0 and 1 (probabilities); for "
             "logits use binary_cross_entropy_with_logits"
         )
-    return _loss.BinaryCrossEntropy.apply(x, y, weight=_constant(weight, x.dtype),
+    return _loss.BinaryCrossEntropyOp.apply(x, y, weight=_constant(weight, x.dtype),
                                           reduction=reduction)
 
 
@@ -498,7 +498,7 @@ def binary_cross_entropy_with_logits(
     x = _floating(_tensor(input, "input", op), "input", op)
     y = _like_input(target, x, op)
     _check_same_shape(x, y, op)
-    return _loss.BinaryCrossEntropyWithLogits.apply(
+    return _loss.BinaryCrossEntropyWithLogitsOp.apply(
         x, y, weight=_constant(weight, x.dtype), pos_weight=_constant(pos_weight, x.dtype),
         reduction=reduction,
     )

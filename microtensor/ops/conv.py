@@ -1,8 +1,8 @@
 """Convolution and pooling: ``conv2d``, ``max_pool2d``, ``avg_pool2d`` (NCHW, PyTorch semantics).
 
 This module checks the arguments (PyTorch's rules and error messages) and defines the ``Op``s;
-the arithmetic on arrays is in ``conv_kernels.py`` (convolution as matrix products, im2col) and
-``pool_kernels.py`` (pooling windows).
+the arithmetic on arrays is in ``conv_fast.py`` (convolution as matrix products, im2col) and
+``pool_fast.py`` (pooling windows).
 
 Only first-order gradients are implemented for these ops (no double backward).
 """
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.function import Op
-from microtensor.ops.conv_kernels import clear_workspace, conv2d_backward, conv2d_forward
-from microtensor.ops.pool_kernels import (
+from microtensor.ops.conv_fast import clear_workspace, conv2d_backward, conv2d_forward
+from microtensor.ops.pool_fast import (
     PoolGeometry,
     _avg_divisor,
     _pool_output_size,
@@ -114,7 +114,7 @@ def _first_order_only(op: str, grad: Any) -> None:
         )
 
 
-class Conv2d(Op):
+class Conv2dOp(Op):
     """y = x ⋆ w + b (cross-correlation, NCHW), computed as Y = W @ im2col(x).
 
     Forward:  cols = im2col(x),  Y = W @ cols  (+ b),  with W[o, (i, j, c)] = w[o, c, i, j].
@@ -151,7 +151,7 @@ class Conv2d(Op):
         return grad_x, grad_w, grad_b
 
 
-class MaxPool2d(Op):
+class MaxPool2dOp(Op):
     """y[n, c, p, q] = max over the window of x.  dL/dx = g routed to each window's argmax.
 
     First-order gradients only.
@@ -179,7 +179,7 @@ class MaxPool2d(Op):
         return (grad_x[0] if ctx.unbatched else grad_x,)
 
 
-class AvgPool2d(Op):
+class AvgPool2dOp(Op):
     """y[n, c, p, q] = (sum of x over the window) / divisor.  dL/dx[window] += g / divisor.
 
     First-order gradients only.
@@ -283,7 +283,7 @@ def conv2d(
             f"{tuple(w.shape)}, padding {pads[0]},{pads[1]},{pads[2]},{pads[3]} "
             "(top, bottom, left, right)); use a bigger input, a smaller kernel, or more padding"
         )
-    return Conv2d.apply(
+    return Conv2dOp.apply(
         x, w, b, stride=stride2, padding=pads, dilation=dilation2, groups=groups
     )
 
@@ -339,7 +339,7 @@ def max_pool2d(
         op, x, kernel_size, stride, padding, dilation, ceil_mode
     )
     found: list[np.ndarray] | None = [] if return_indices else None
-    out = MaxPool2d.apply(
+    out = MaxPool2dOp.apply(
         x, kernel_size=kernel, stride=stride2, padding=pad, dilation=dilation2,
         ceil_mode=bool(ceil_mode), indices=found,
     )
@@ -371,7 +371,7 @@ def avg_pool2d(
         raise RuntimeError(
             f"{op}: divisor_override must be a non-zero int, got {divisor_override!r}"
         )
-    return AvgPool2d.apply(
+    return AvgPool2dOp.apply(
         x, kernel_size=kernel, stride=stride2, padding=pad, ceil_mode=bool(ceil_mode),
         count_include_pad=bool(count_include_pad), divisor_override=divisor_override,
     )

@@ -2,8 +2,8 @@
 
 For z = f(x) applied element by element, the chain rule is elementwise too:
 dL/dx = dL/dz * f'(x). Each backward below is that product, written so it runs on arrays (first
-order) and on Tensors (``create_graph=True``); see ``ops/dual.py``. Broadcasting needs no care
-here: the engine sums each gradient back to its input's shape.
+order) and on Tensors (``create_graph=True``); see ``ops/array_or_tensor.py``. Broadcasting needs
+no care here: the engine sums each gradient back to its input's shape.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from microtensor import _dtypes
 from microtensor.autograd.function import Op
-from microtensor.ops import dual
+from microtensor.ops import array_or_tensor as either
 from microtensor.tensor import Tensor
 
 # --------------------------------------------------------------------------- operands
@@ -105,7 +105,7 @@ def constant_result(name: str, function: Callable[..., Any], *operands: Any) -> 
 # --------------------------------------------------------------------------- arithmetic
 
 
-class Add(Op):
+class AddOp(Op):
     """z = a + b.  dL/da = g,  dL/db = g."""
 
     @staticmethod
@@ -117,7 +117,7 @@ class Add(Op):
         return grad, grad
 
 
-class Sub(Op):
+class SubOp(Op):
     """z = a - b.  dL/da = g,  dL/db = -g."""
 
     @staticmethod
@@ -129,7 +129,7 @@ class Sub(Op):
         return grad, -grad
 
 
-class Mul(Op):
+class MulOp(Op):
     """z = a * b.  dL/da = g * b,  dL/db = g * a."""
 
     @staticmethod
@@ -143,7 +143,7 @@ class Mul(Op):
         return grad * b, grad * a
 
 
-class Div(Op):
+class DivOp(Op):
     """z = a / b.  dL/da = g / b,  dL/db = -g * a / b²."""
 
     @staticmethod
@@ -158,7 +158,7 @@ class Div(Op):
         return grad_a, -grad_a * a / b
 
 
-class Neg(Op):
+class NegOp(Op):
     """z = -x.  dL/dx = -g."""
 
     @staticmethod
@@ -170,7 +170,7 @@ class Neg(Op):
         return (-grad,)
 
 
-class PowScalar(Op):
+class PowScalarOp(Op):
     """z = x ** p for a constant p.  dL/dx = g * p * x^(p-1)."""
 
     @staticmethod
@@ -190,7 +190,7 @@ class PowScalar(Op):
         return (grad * p * x ** (p - 1),)
 
 
-class Pow(Op):
+class PowOp(Op):
     """z = a ** b with a tensor exponent.
 
     dL/da = g * b * a^(b-1),   dL/db = g * z * ln(a)   (defined for a > 0).
@@ -209,14 +209,14 @@ class Pow(Op):
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
-        zero_exponent = np.asarray(dual.data(b)) == 0
-        zero_base = np.asarray(dual.data(a)) == 0
-        b_safe = dual.masked_fill(b, zero_exponent, 1.0) if zero_exponent.any() else b
-        a_safe = dual.masked_fill(a, zero_base, 1.0) if zero_base.any() else a
-        return grad * b * a ** (b_safe - 1), grad * out * dual.log(a_safe)
+        zero_exponent = np.asarray(either.data(b)) == 0
+        zero_base = np.asarray(either.data(a)) == 0
+        b_safe = either.masked_fill(b, zero_exponent, 1.0) if zero_exponent.any() else b
+        a_safe = either.masked_fill(a, zero_base, 1.0) if zero_base.any() else a
+        return grad * b * a ** (b_safe - 1), grad * out * either.log(a_safe)
 
 
-class Clone(Op):
+class CloneOp(Op):
     """z = copy of x.  dL/dx = g."""
 
     @staticmethod
@@ -228,7 +228,7 @@ class Clone(Op):
         return (grad,)
 
 
-class Cast(Op):
+class CastOp(Op):
     """z = x converted to another dtype.  dL/dx = g (the engine casts it back to x's dtype)."""
 
     @staticmethod
@@ -243,7 +243,7 @@ class Cast(Op):
 # --------------------------------------------------------------------------- functions
 
 
-class Exp(Op):
+class ExpOp(Op):
     """z = eˣ.  dL/dx = g * eˣ = g * z (the saved output)."""
 
     @staticmethod
@@ -258,7 +258,7 @@ class Exp(Op):
         return (grad * out,)
 
 
-class Log(Op):
+class LogOp(Op):
     """z = ln x.  dL/dx = g / x."""
 
     @staticmethod
@@ -272,7 +272,7 @@ class Log(Op):
         return (grad / x,)
 
 
-class Sqrt(Op):
+class SqrtOp(Op):
     """z = √x.  dL/dx = g / (2√x) = g * 0.5 / z."""
 
     @staticmethod
@@ -287,7 +287,7 @@ class Sqrt(Op):
         return (grad * 0.5 / out,)
 
 
-class NormSqrt(Sqrt):
+class NormSqrtOp(SqrtOp):
     """z = √x applied to a sum of squares (``norm``, ``std``).  dL/dx = g / (2√x), and 0 at x = 0.
 
     √ has no derivative at 0, but there a norm or a standard deviation is at its minimum; 0 is
@@ -298,13 +298,13 @@ class NormSqrt(Sqrt):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        zero = dual.data(out) == 0
+        zero = either.data(out) == 0
         if zero.any():
-            return (dual.masked_fill(grad, zero, 0.0) * 0.5 / dual.masked_fill(out, zero, 1.0),)
+            return (either.masked_fill(grad, zero, 0.0) * 0.5 / either.masked_fill(out, zero, 1.0),)
         return (grad * 0.5 / out,)
 
 
-class Abs(Op):
+class AbsOp(Op):
     """z = |x|.  dL/dx = g * sign(x) (0 at x = 0, as PyTorch)."""
 
     @staticmethod
@@ -318,7 +318,7 @@ class Abs(Op):
         return (grad * sign,)
 
 
-class Sign(Op):
+class SignOp(Op):
     """z = sign(x), piecewise constant.  dL/dx = 0."""
 
     @staticmethod
@@ -330,7 +330,7 @@ class Sign(Op):
         return (grad * 0,)
 
 
-class Sin(Op):
+class SinOp(Op):
     """z = sin x.  dL/dx = g * cos x."""
 
     @staticmethod
@@ -341,10 +341,10 @@ class Sin(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return (grad * dual.cos(x),)
+        return (grad * either.cos(x),)
 
 
-class Cos(Op):
+class CosOp(Op):
     """z = cos x.  dL/dx = -g * sin x."""
 
     @staticmethod
@@ -355,59 +355,10 @@ class Cos(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return (-grad * dual.sin(x),)
+        return (-grad * either.sin(x),)
 
 
-class Tanh(Op):
-    """z = tanh x.  dL/dx = g * (1 - z²)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        out = np.tanh(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return (grad * (1 - out * out),)
-
-
-class Sigmoid(Op):
-    """z = σ(x) = 1 / (1 + e⁻ˣ).  dL/dx = g * z * (1 - z).
-
-    Computed as 1/(1+e^-|x|) or e^-|x|/(1+e^-|x|) by the sign of x, so no exponential overflows.
-    """
-
-    @staticmethod
-    def forward(ctx, x):
-        e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return (grad * out * (1 - out),)
-
-
-class ReLU(Op):
-    """z = max(x, 0).  dL/dx = g where x > 0, else 0."""
-
-    @staticmethod
-    def forward(ctx, x):
-        out = np.maximum(x, 0)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved
-        return (grad * (out > 0),)
-
-
-class Clamp(Op):
+class ClampOp(Op):
     """z = min(max(x, low), high).  dL/dx = g where low <= x <= high, else 0 (PyTorch's rule)."""
 
     @staticmethod
@@ -426,7 +377,7 @@ class Clamp(Op):
         return (grad * inside,)
 
 
-class Maximum(Op):
+class MaximumOp(Op):
     """z = max(a, b) elementwise.  dL/da = g·[a > b] + g/2·[a = b], dL/db = the rest of g."""
 
     @staticmethod
@@ -442,7 +393,7 @@ class Maximum(Op):
         return grad * weight_a, grad * (1 - weight_a)
 
 
-class Minimum(Op):
+class MinimumOp(Op):
     """z = min(a, b) elementwise.  dL/da = g·[a < b] + g/2·[a = b], dL/db = the rest of g."""
 
     @staticmethod
@@ -458,7 +409,7 @@ class Minimum(Op):
         return grad * weight_a, grad * (1 - weight_a)
 
 
-class Where(Op):
+class WhereOp(Op):
     """z = a where cond else b.  dL/da = g·cond,  dL/db = g·(not cond)."""
 
     @staticmethod
@@ -477,16 +428,16 @@ class Where(Op):
 
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
     """input + alpha * other, with broadcasting."""
-    return _binary(Add, input, other if alpha == 1 else other * alpha)
+    return _binary(AddOp, input, other if alpha == 1 else other * alpha)
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
     """input - alpha * other, with broadcasting."""
-    return _binary(Sub, input, other if alpha == 1 else other * alpha)
+    return _binary(SubOp, input, other if alpha == 1 else other * alpha)
 
 
 def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _binary(Mul, input, other)
+    return _binary(MulOp, input, other)
 
 
 def div(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -495,11 +446,11 @@ def div(input: Any, other: Any) -> Tensor:  # noqa: A002
     if all(not isinstance(x, Tensor) or x._data.dtype.kind in "biu" for x in (input, other)):
         input = cast(input, _dtypes.get_default_dtype()) if isinstance(input, Tensor) else input
         other = cast(other, _dtypes.get_default_dtype()) if isinstance(other, Tensor) else other
-    return _binary(Div, input, other)
+    return _binary(DivOp, input, other)
 
 
 def neg(input: Tensor) -> Tensor:  # noqa: A002
-    return Neg.apply(input)
+    return NegOp.apply(input)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
@@ -507,57 +458,45 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
     if isinstance(exponent, int | float) and isinstance(input, Tensor):
         if input._data.dtype.kind in "biu" and (type(exponent) is float or exponent < 0):
             input = cast(input, _dtypes.get_default_dtype())
-        return PowScalar.apply(input, exponent=exponent)
-    return _binary(Pow, input, exponent)
+        return PowScalarOp.apply(input, exponent=exponent)
+    return _binary(PowOp, input, exponent)
 
 
 def exp(input: Tensor) -> Tensor:  # noqa: A002
-    return Exp.apply(_float(input))
+    return ExpOp.apply(_float(input))
 
 
 def log(input: Tensor) -> Tensor:  # noqa: A002
-    return Log.apply(_float(input))
+    return LogOp.apply(_float(input))
 
 
 def sqrt(input: Tensor) -> Tensor:  # noqa: A002
-    return Sqrt.apply(_float(input))
+    return SqrtOp.apply(_float(input))
 
 
 def norm_sqrt(input: Tensor) -> Tensor:  # noqa: A002
     """√x with a zero gradient at 0 (see ``NormSqrt``); used by ``norm`` and ``std``."""
-    return NormSqrt.apply(_float(input))
+    return NormSqrtOp.apply(_float(input))
 
 
 def abs(input: Tensor) -> Tensor:  # noqa: A001, A002
-    return Abs.apply(input)
+    return AbsOp.apply(input)
 
 
 def sign(input: Tensor) -> Tensor:  # noqa: A002
-    return Sign.apply(input)
+    return SignOp.apply(input)
 
 
 def sin(input: Tensor) -> Tensor:  # noqa: A002
-    return Sin.apply(_float(input))
+    return SinOp.apply(_float(input))
 
 
 def cos(input: Tensor) -> Tensor:  # noqa: A002
-    return Cos.apply(_float(input))
-
-
-def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return Tanh.apply(_float(input))
-
-
-def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    return Sigmoid.apply(_float(input))
-
-
-def relu(input: Tensor) -> Tensor:  # noqa: A002
-    return ReLU.apply(input)
+    return CosOp.apply(_float(input))
 
 
 def clone(input: Tensor) -> Tensor:  # noqa: A002
-    return Clone.apply(input)
+    return CloneOp.apply(input)
 
 
 def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
@@ -567,7 +506,7 @@ def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
         return input
     if dtype.kind not in "fc":  # integer results carry no gradient
         return Tensor._make(input._data.astype(dtype))
-    return Cast.apply(input, dtype=dtype)
+    return CastOp.apply(input, dtype=dtype)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -583,18 +522,18 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
         if max is not None:
             result = minimum(result, max)
         return result
-    return Clamp.apply(input, low=min, high=max)
+    return ClampOp.apply(input, low=min, high=max)
 
 
 clip = clamp
 
 
 def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _binary(Maximum, input, other)
+    return _binary(MaximumOp, input, other)
 
 
 def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _binary(Minimum, input, other)
+    return _binary(MinimumOp, input, other)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -615,7 +554,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
             f"where: condition {cond.shape}, input {_shape_of(input)} and other "
             f"{_shape_of(other)} cannot be broadcast together"
         ) from None
-    return Where.apply(input, other, condition=cond)
+    return WhereOp.apply(input, other, condition=cond)
 
 
 def _float(x: Any) -> Any:

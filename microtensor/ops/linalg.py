@@ -1,4 +1,5 @@
-"""Matrix multiplication (batched, with PyTorch's rules for 1-D operands).
+"""Linear algebra: matrix multiplication (batched, with PyTorch's rules for 1-D operands) and the
+affine map of a Linear layer.
 
 For Z = A B (A: n×k, B: k×m) and incoming gradient G = dL/dZ (n×m):
 dL/dA = G Bᵀ and dL/dB = Aᵀ G. With batch dimensions the same holds per matrix of the batch, and
@@ -17,7 +18,7 @@ from microtensor.ops.shape import reshape
 from microtensor.tensor import Tensor
 
 
-class MatMul(Op):
+class MatMulOp(Op):
     """Z = A @ B for operands of >= 2 dims.  dL/dA = G @ Bᵀ,  dL/dB = Aᵀ @ G."""
 
     @staticmethod
@@ -69,7 +70,7 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
     if squeeze_last:
         b = reshape(b, (inner_b, 1))
     try:
-        out = MatMul.apply(a, b)
+        out = MatMulOp.apply(a, b)
     except ValueError:
         raise RuntimeError(
             f"matmul: the batch dims of {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast"
@@ -80,3 +81,40 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
             (shape[-1],) if not squeeze_last else ())
         out = reshape(out, shape)
     return out
+
+
+# --------------------------------------------------------------------------- the affine map
+# The affine map of a Linear layer as one primitive: y = x Wᵀ + b. Doing it in one op (instead of
+# a transpose, a matmul and a broadcast add) saves two graph nodes and the sum over the batch that
+# un-broadcasting the bias would need. Inputs of shape (N, *, in) are handled by folding the
+# leading dims into rows: X is (R, in) with R = N·∏*, G = dL/dy (R, out).
+class LinearOp(Op):
+    """y = x Wᵀ + b, with x (*, in), W (out, in), b (out,) or None.
+
+    dL/dx = G W,   dL/dW = Gᵀ X,   dL/db = Σ_rows G   (X, G: x and dL/dy folded to rows).
+    The formulas use only @, reshape, swapaxes and sum, so they also run on Tensors: the op
+    supports double backward.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        rows = x.reshape(-1, x.shape[-1])
+        out = rows @ weight.T
+        if bias is not None:
+            out += bias
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        rows_grad = grad.reshape((-1, grad.shape[-1]))
+        grad_x = grad_weight = grad_bias = None
+        if needs_x:
+            grad_x = (rows_grad @ weight).reshape(x.shape)
+        if needs_weight:
+            grad_weight = rows_grad.swapaxes(0, 1) @ x.reshape((-1, x.shape[-1]))
+        if needs_bias:
+            grad_bias = rows_grad.sum(axis=0)
+        return grad_x, grad_weight, grad_bias

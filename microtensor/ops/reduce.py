@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.function import Op
-from microtensor.ops import dual
+from microtensor.ops import array_or_tensor as either
 from microtensor.ops.elementwise import _float, abs, norm_sqrt
 from microtensor.ops.shape import normalize_dim
 from microtensor.tensor import Tensor
@@ -52,7 +52,7 @@ def _aliases(op: str, dim: Any, keepdim: bool, aliases: dict[str, Any]) -> tuple
 # --------------------------------------------------------------------------- sum and mean
 
 
-class Sum(Op):
+class SumOp(Op):
     """z = Σ x over ``axes``.  dL/dx = g broadcast back over the summed axes."""
 
     @staticmethod
@@ -63,10 +63,10 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return (dual.broadcast_to(grad.reshape(ctx.keep_shape), ctx.in_shape),)
+        return (either.broadcast_to(grad.reshape(ctx.keep_shape), ctx.in_shape),)
 
 
-class Mean(Op):
+class MeanOp(Op):
     """z = (1/n) Σ x over ``axes`` (n elements each).  dL/dx = g/n broadcast back."""
 
     @staticmethod
@@ -79,7 +79,7 @@ class Mean(Op):
     @staticmethod
     def backward(ctx, grad):
         scaled = grad.reshape(ctx.keep_shape) * (1.0 / (ctx.count or 1))
-        return (dual.broadcast_to(scaled, ctx.in_shape),)
+        return (either.broadcast_to(scaled, ctx.in_shape),)
 
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A001, A002
@@ -88,7 +88,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -
     axes = normalize_dims(dim, input.ndim, "sum")
     if input._data.dtype.kind == "b":
         input = Tensor._make(input._data.astype(np.int64))
-    return Sum.apply(input, axes=axes, keepdims=keepdim)
+    return SumOp.apply(input, axes=axes, keepdims=keepdim)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
@@ -99,13 +99,13 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) 
             f"mean: could not infer output dtype; input dtype is {input.dtype}, use .float() first"
         )
     axes = normalize_dims(dim, input.ndim, "mean")
-    return Mean.apply(input, axes=axes, keepdims=keepdim)
+    return MeanOp.apply(input, axes=axes, keepdims=keepdim)
 
 
 # --------------------------------------------------------------------------- max and min
 
 
-class MaxAlongDim(Op):
+class MaxAlongDimOp(Op):
     """values = max of x along one axis (``indices`` kept in ctx).
 
     dL/dx = g at the position of each maximum (one per slice, the one ``indices`` names), else 0.
@@ -133,7 +133,7 @@ class MaxAlongDim(Op):
         return (grad.reshape(keep) * one_hot,)
 
 
-class AMax(Op):
+class AMaxOp(Op):
     """z = max of x over ``axes`` (amax). dL/dx = g split evenly among the tied maxima."""
 
     @staticmethod
@@ -155,11 +155,11 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, op: str) -> 
     if input.numel() == 0:
         raise RuntimeError(f"{op}(): expected a non-empty tensor")
     if dim is None:
-        return AMax.apply(input, axes=tuple(range(input.ndim)), keepdims=False, largest=largest)
+        return AMaxOp.apply(input, axes=tuple(range(input.ndim)), keepdims=False, largest=largest)
     axis = normalize_dim(dim, input.ndim, op)
     if input.ndim == 0:
         return ValuesIndices(input, Tensor._make(np.asarray(0)))
-    values = MaxAlongDim.apply(input, axis=axis, keepdims=keepdim, largest=largest)
+    values = MaxAlongDimOp.apply(input, axis=axis, keepdims=keepdim, largest=largest)
     indices = values.grad_fn.indices if values.grad_fn is not None else _indices(
         input, axis, keepdim, largest)
     return ValuesIndices(values, Tensor._make(np.asarray(indices, dtype=np.int64)))
@@ -193,12 +193,12 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """Max over one or several dims; the gradient is shared evenly among ties."""
     axes = normalize_dims(dim, input.ndim, "amax")
-    return AMax.apply(input, axes=axes, keepdims=keepdim, largest=True)
+    return AMaxOp.apply(input, axes=axes, keepdims=keepdim, largest=True)
 
 
 def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     axes = normalize_dims(dim, input.ndim, "amin")
-    return AMax.apply(input, axes=axes, keepdims=keepdim, largest=False)
+    return AMaxOp.apply(input, axes=axes, keepdims=keepdim, largest=False)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
@@ -254,7 +254,7 @@ def norm(input: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) ->
 # --------------------------------------------------------------------------- products
 
 
-class Prod(Op):
+class ProdOp(Op):
     """z = Π x over one axis (or all).  dL/dxᵢ = g · Π_{j≠i} xⱼ.
 
     The product of the *other* elements is computed as (product of those before i) × (product of
@@ -291,14 +291,14 @@ class Prod(Op):
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """Product of all elements, or along ``dim``."""
     if dim is None:
-        return Prod.apply(input.reshape(-1), axis=0, keepdims=False)
-    return Prod.apply(input, axis=normalize_dim(dim, input.ndim, "prod"), keepdims=keepdim)
+        return ProdOp.apply(input.reshape(-1), axis=0, keepdims=False)
+    return ProdOp.apply(input, axis=normalize_dim(dim, input.ndim, "prod"), keepdims=keepdim)
 
 
 # --------------------------------------------------------------------------- softmax family
 
 
-class LogSumExp(Op):
+class LogSumExpOp(Op):
     """z = log Σ eˣ, computed as m + log Σ e^(x-m) with m = max x (no overflow).
 
     dL/dx = g · e^(x - z) = g · softmax(x).
@@ -318,10 +318,10 @@ class LogSumExp(Op):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         keep = ctx.keep_shape
-        return (grad.reshape(keep) * dual.exp(x - out.reshape(keep)),)
+        return (grad.reshape(keep) * either.exp(x - out.reshape(keep)),)
 
 
-class Softmax(Op):
+class SoftmaxOp(Op):
     """yᵢ = e^(xᵢ - m) / Σⱼ e^(xⱼ - m) along ``axis``.
 
     Jacobian dyᵢ/dxⱼ = yᵢ(δᵢⱼ - yⱼ), so dL/dx = y ⊙ (g - Σ g⊙y).
@@ -341,7 +341,7 @@ class Softmax(Op):
         return (out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True)),)
 
 
-class LogSoftmax(Op):
+class LogSoftmaxOp(Op):
     """yᵢ = xᵢ - logsumexp(x) along ``axis``.  dL/dx = g - softmax(x) · Σ g = g - eʸ Σ g."""
 
     @staticmethod
@@ -355,23 +355,23 @@ class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return (grad - dual.exp(out) * grad.sum(axis=ctx.axis, keepdims=True),)
+        return (grad - either.exp(out) * grad.sum(axis=ctx.axis, keepdims=True),)
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     """log Σ exp(x) over ``dim``, stable for large |x|."""
     input = _float(input)
-    return LogSumExp.apply(input, axes=normalize_dims(dim, input.ndim, "logsumexp"),
+    return LogSumExpOp.apply(input, axes=normalize_dims(dim, input.ndim, "logsumexp"),
                            keepdims=keepdim)
 
 
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
     """exp(x) / Σ exp(x) along ``dim`` (stable: the max is subtracted first)."""
     input = _float(input) if dtype is None else input.to(dtype)
-    return Softmax.apply(input, axis=normalize_dim(dim, input.ndim, "softmax"))
+    return SoftmaxOp.apply(input, axis=normalize_dim(dim, input.ndim, "softmax"))
 
 
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
     """x - logsumexp(x) along ``dim``; use it rather than log(softmax(x)) for stability."""
     input = _float(input) if dtype is None else input.to(dtype)
-    return LogSoftmax.apply(input, axis=normalize_dim(dim, input.ndim, "log_softmax"))
+    return LogSoftmaxOp.apply(input, axis=normalize_dim(dim, input.ndim, "log_softmax"))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.function import Op
-from microtensor.ops import dual
+from microtensor.ops import array_or_tensor as either
 from microtensor.tensor import Tensor
 
 
@@ -38,7 +38,7 @@ def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- reshape and friends
 
 
-class Reshape(Op):
+class ReshapeOp(Op):
     """z = x viewed with a new shape.  dL/dx = g reshaped back to x's shape."""
 
     @staticmethod
@@ -57,7 +57,7 @@ def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
     if shape == input.shape:
         return input
     try:
-        return Reshape.apply(input, shape=shape)
+        return ReshapeOp.apply(input, shape=shape)
     except ValueError:
         raise RuntimeError(
             f"reshape: shape {list(shape)} is invalid for input of shape {tuple(input.shape)} "
@@ -94,7 +94,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     return reshape(input, tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1)))
 
 
-class Permute(Op):
+class PermuteOp(Op):
     """z = x with its axes reordered.  dL/dx = g with the inverse reordering."""
 
     @staticmethod
@@ -104,7 +104,7 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return (dual.permute(grad, ctx.inverse),)
+        return (either.permute(grad, ctx.inverse),)
 
 
 def permute(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
@@ -114,7 +114,7 @@ def permute(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
             f"permute: dims {tuple(dims)} must be a permutation of the {input.ndim} dims of a "
             f"tensor of shape {tuple(input.shape)}"
         )
-    return Permute.apply(input, axes=axes)
+    return PermuteOp.apply(input, axes=axes)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
@@ -123,10 +123,10 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     a = normalize_dim(dim0, input.ndim, "transpose")
     b = normalize_dim(dim1, input.ndim, "transpose")
     axes[a], axes[b] = axes[b], axes[a]
-    return Permute.apply(input, axes=tuple(axes))
+    return PermuteOp.apply(input, axes=tuple(axes))
 
 
-class Expand(Op):
+class ExpandOp(Op):
     """z = x broadcast to a larger shape (no copy).
 
     dL/dx = g summed over the broadcast axes, which the engine does for every op (sum_to_shape).
@@ -161,10 +161,10 @@ def expand(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
             )
     if target == input.shape:
         return input
-    return Expand.apply(input, shape=target)
+    return ExpandOp.apply(input, shape=target)
 
 
-class Repeat(Op):
+class RepeatOp(Op):
     """z = x tiled ``repeats`` times along each dim.
 
     Each element of x appears once per tile, so dL/dx sums g over the tiles: view g as
@@ -193,7 +193,7 @@ def repeat(input: Tensor, repeats: Sequence[int]) -> Tensor:  # noqa: A002
             f"repeat: number of repeat dims ({len(repeats)}) can not be smaller than the number "
             f"of dimensions of the tensor ({input.ndim})"
         )
-    return Repeat.apply(input, repeats=repeats)
+    return RepeatOp.apply(input, repeats=repeats)
 
 
 # --------------------------------------------------------------------------- indexing
@@ -223,7 +223,7 @@ def _is_basic(index: tuple[Any, ...]) -> bool:
                for i in index)
 
 
-class GetItem(Op):
+class GetItemOp(Op):
     """z = x[index].
 
     dL/dx = zeros like x with g scattered to the picked positions; an element picked several
@@ -240,7 +240,7 @@ class GetItem(Op):
         return (_scatter_add(grad, ctx.index, ctx.in_shape),)
 
 
-class ScatterAdd(Op):
+class ScatterAddOp(Op):
     """z = zeros(shape) with g added at ``index`` (the backward of GetItem).
 
     Linear in g, so its own backward is indexing again: dL/dg = g'[index].
@@ -263,8 +263,8 @@ class ScatterAdd(Op):
 
 def _scatter_add(grad: Any, index: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
     if isinstance(grad, Tensor):
-        return ScatterAdd.apply(grad, index=index, shape=shape)
-    return ScatterAdd.forward(_Scratch(), grad, index=index, shape=shape)
+        return ScatterAddOp.apply(grad, index=index, shape=shape)
+    return ScatterAddOp.forward(_Scratch(), grad, index=index, shape=shape)
 
 
 class _Scratch:
@@ -275,13 +275,13 @@ def getitem(input: Tensor, index: Any) -> Tensor:  # noqa: A002
     """Indexing with ints, slices, None, Ellipsis, integer arrays and bool masks (NumPy rules)."""
     index = _normalize_index(index)
     try:
-        return GetItem.apply(input, index=index)
+        return GetItemOp.apply(input, index=index)
     except IndexError as error:
         raise IndexError(f"getitem: {error} (indexing a tensor of shape {tuple(input.shape)})"
                          ) from None
 
 
-class IndexPut(Op):
+class IndexPutOp(Op):
     """z = x with z[index] = v (the functional form of ``x[index] = v``).
 
     dL/dx = g with the overwritten positions zeroed,  dL/dv = g[index] (summed to v's shape).
@@ -322,13 +322,13 @@ def index_put(input: Tensor, index: Any, value: Any) -> Tensor:  # noqa: A002
             f"__setitem__: a value of shape {tuple(value.shape)} cannot be broadcast to the "
             f"indexed part of shape {target} of a tensor of shape {tuple(input.shape)}"
         ) from None
-    return IndexPut.apply(input, value, index=index)
+    return IndexPutOp.apply(input, value, index=index)
 
 
 # --------------------------------------------------------------------------- joining and splitting
 
 
-class Cat(Op):
+class CatOp(Op):
     """z = the inputs joined along ``axis``.  dL/d(input k) = the slice of g input k filled."""
 
     @staticmethod
@@ -364,10 +364,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: sizes of tensors must match except in dimension {axis}; got "
                 f"{tuple(first.shape)} at position 0 and {tuple(t.shape)} at position {k}"
             )
-    return Cat.apply(*tensors, axis=axis)
+    return CatOp.apply(*tensors, axis=axis)
 
 
-class Stack(Op):
+class StackOp(Op):
     """z = the inputs stacked along a new ``axis``.  dL/d(input k) = g indexed at k on that axis."""
 
     @staticmethod
@@ -391,7 +391,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"stack: expects each tensor to be equal size, but got {tuple(first.shape)} at "
                 f"entry 0 and {tuple(t.shape)} at entry {k}"
             )
-    return Stack.apply(*tensors, axis=normalize_dim(dim, first.ndim + 1, "stack"))
+    return StackOp.apply(*tensors, axis=normalize_dim(dim, first.ndim + 1, "stack"))
 
 
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
@@ -427,7 +427,7 @@ def chunk(tensor: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 # --------------------------------------------------------------------------- padding
 
 
-class ConstantPad(Op):
+class ConstantPadOp(Op):
     """z = x surrounded by a constant.  dL/dx = the inner (unpadded) part of g."""
 
     @staticmethod
@@ -459,7 +459,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     for k in range(len(pad) // 2):
         widths[input.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
     if mode == "constant":
-        return ConstantPad.apply(input, widths=tuple(widths), value=value)
+        return ConstantPadOp.apply(input, widths=tuple(widths), value=value)
     numpy_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if numpy_mode is None:
         raise ValueError(
@@ -472,4 +472,4 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             )
     axes_index = [np.pad(np.arange(size), w, mode=numpy_mode) for w, size in
                   zip(widths, input.shape)]
-    return GetItem.apply(input, index=np.ix_(*axes_index))
+    return GetItemOp.apply(input, index=np.ix_(*axes_index))

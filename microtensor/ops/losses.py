@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.function import Op
-from microtensor.nn.primitives.activation import stable_sigmoid
+from microtensor.ops import array_or_tensor as either
 from microtensor.tensor import Tensor
 
 
@@ -99,7 +99,7 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-class CrossEntropy(Op):
+class CrossEntropyOp(Op):
     """ℓᵢ = -Σ_c q_ic log softmax(x)_ic, log-softmax and NLL fused (see the module docstring).
 
     With p = softmax(x) along the class axis and Σ_c p_ic = 1:
@@ -134,7 +134,7 @@ class CrossEntropy(Op):
         return ((p * q.sum(axis=1, keepdims=True) - q) * g,)
 
 
-class NLLLoss(Op):
+class NLLLossOp(Op):
     """ℓᵢ = -w_{tᵢ} · x_{i,tᵢ} for log-probabilities x (see the module docstring).
 
     dL/dx_ic = -gᵢ · w_{tᵢ} · [c = tᵢ]: linear in x, so the second derivative is zero.
@@ -171,7 +171,7 @@ def _clamped_logs(x: Any) -> tuple[Any, Any]:
         return np.maximum(np.log(x), _LOG_FLOOR), np.maximum(np.log1p(-x), _LOG_FLOOR)
 
 
-class BinaryCrossEntropy(Op):
+class BinaryCrossEntropyOp(Op):
     """ℓ = -w · (y log x + (1-y) log(1-x)), each log clamped at -100 (as PyTorch).
 
     dℓ/dx = w · (x - y) / max(x(1-x), 1e-12),    dℓ/dy = w · (log(1-x) - log x)  (clamped logs).
@@ -219,7 +219,7 @@ def _softplus_neg(x: Any) -> Any:
     return np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
 
 
-class BinaryCrossEntropyWithLogits(Op):
+class BinaryCrossEntropyWithLogitsOp(Op):
     """BCE on logits x, with σ inside: ℓ = -w · (pw·y log σ(x) + (1-y) log(1-σ(x))).
 
     Since -log σ(x) = softplus(-x) and -log(1-σ(x)) = x + softplus(-x), this is
@@ -258,7 +258,7 @@ class BinaryCrossEntropyWithLogits(Op):
             g = g * ctx.weight
         grad_x = grad_y = None
         if needs_x:
-            sigma = x.sigmoid() if isinstance(x, Tensor) else stable_sigmoid(x)
+            sigma = either.sigmoid(x)
             if pos_weight is None:
                 grad_x = g * (sigma - y)
             else:
@@ -272,7 +272,7 @@ class BinaryCrossEntropyWithLogits(Op):
 # --------------------------------------------------------------------------- regression losses
 
 
-class MSELoss(Op):
+class MSELossOp(Op):
     """ℓ = (x - y)².   dℓ/dx = 2(x - y),  dℓ/dy = -2(x - y)."""
 
     @staticmethod
@@ -289,7 +289,7 @@ class MSELoss(Op):
         return grad_x, -grad_x
 
 
-class L1Loss(Op):
+class L1LossOp(Op):
     """ℓ = |x - y|.   dℓ/dx = sign(x - y) (0 where x = y, as PyTorch),  dℓ/dy = -sign(x - y)."""
 
     @staticmethod

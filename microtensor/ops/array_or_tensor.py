@@ -31,6 +31,20 @@ def cos(x: Any) -> Any:
     return x.cos() if isinstance(x, Tensor) else np.cos(x)
 
 
+def tanh(x: Any) -> Any:
+    return x.tanh() if isinstance(x, Tensor) else np.tanh(x)
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1/(1+e⁻ˣ) on an array, without overflow: e^-|x| is at most 1."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def sigmoid(x: Any) -> Any:
+    return x.sigmoid() if isinstance(x, Tensor) else stable_sigmoid(x)
+
+
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     return x.expand(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
 

@@ -1,39 +1,73 @@
-"""Activation primitives that the engine does not already have: LeakyReLU, ELU, Softplus, GELU.
+"""Activation functions: tanh, sigmoid, ReLU, LeakyReLU, ELU, Softplus, GELU.
 
 Each backward is written with operators and helpers that work on NumPy arrays (the ordinary
-backward pass) and on Tensors (``create_graph=True``), so all of them can be differentiated twice;
-see ``microtensor/ops/dual.py``. Values that are constant for the derivative (masks, slopes) are
-saved as plain arrays.
+backward pass) and on Tensors (``create_graph=True``), so all of them can be differentiated
+twice; see ``microtensor/ops/array_or_tensor.py``. Values that are constant for the derivative
+(masks, slopes) are saved as plain arrays.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from microtensor.autograd.function import Op
-from microtensor.nn.primitives.special import erf_tensor_or_array
-from microtensor.ops import dual
+from microtensor.ops import array_or_tensor as either
+from microtensor.ops.elementwise import _float
+from microtensor.ops.special import erf_tensor_or_array
 from microtensor.tensor import Tensor
 
 
-def _tanh(x: Any) -> Any:
-    return x.tanh() if isinstance(x, Tensor) else np.tanh(x)
+class TanhOp(Op):
+    """z = tanh x.  dL/dx = g * (1 - z²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * (1 - out * out),)
 
 
-def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1/(1+e⁻ˣ) without overflow: e^-|x| is at most 1."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+class SigmoidOp(Op):
+    """z = σ(x) = 1 / (1 + e⁻ˣ).  dL/dx = g * z * (1 - z).
+
+    Computed as 1/(1+e^-|x|) or e^-|x|/(1+e^-|x|) by the sign of x, so no exponential overflows.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        out = either.stable_sigmoid(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * out * (1 - out),)
 
 
-def _sigmoid(x: Any) -> Any:
-    return x.sigmoid() if isinstance(x, Tensor) else stable_sigmoid(x)
+class ReLUOp(Op):
+    """z = max(x, 0).  dL/dx = g where x > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return (grad * (out > 0),)
 
 
-class LeakyReLU(Op):
+class LeakyReLUOp(Op):
     """z = x for x > 0, else slope·x.   dL/dx = g · (1 if x > 0 else slope)."""
 
     @staticmethod
@@ -48,7 +82,7 @@ class LeakyReLU(Op):
         return (grad * factor,)
 
 
-class ELU(Op):
+class ELUOp(Op):
     """z = x for x > 0, else α(eˣ - 1).
 
     dL/dx = g for x > 0, else g·α·eˣ = g·(z + α): the saved output gives the derivative, and
@@ -69,7 +103,7 @@ class ELU(Op):
         return (grad * (positive + (1 - positive) * (out + ctx.alpha)),)
 
 
-class Softplus(Op):
+class SoftplusOp(Op):
     """z = log(1 + e^(βx)) / β, and z = x where βx > threshold (where the two agree to rounding).
 
     dL/dx = g · σ(βx) (and g where βx > threshold).
@@ -87,7 +121,7 @@ class Softplus(Op):
     @staticmethod
     def backward(ctx, grad):
         x, linear = ctx.saved_tensors
-        slope = _sigmoid(x * ctx.beta)
+        slope = either.sigmoid(x * ctx.beta)
         return (grad * (slope * ~linear + linear),)
 
 
@@ -97,7 +131,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
 
-class GELU(Op):
+class GELUOp(Op):
     """Gaussian error linear unit, z = x·Φ(x), with Φ the standard normal CDF.
 
     approximate="none":  Φ(x) = (1 + erf(x/√2))/2, and
@@ -120,9 +154,24 @@ class GELU(Op):
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
             x2 = x * x
-            t = _tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x2 * x))
+            t = either.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x2 * x))
             du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x2)
             return (grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
         cdf = 0.5 * (1 + erf_tensor_or_array(x / _SQRT_2))
-        pdf = _INV_SQRT_2PI * dual.exp(-0.5 * (x * x))
+        pdf = _INV_SQRT_2PI * either.exp(-0.5 * (x * x))
         return (grad * (cdf + x * pdf),)
+
+
+# --------------------------------------------------------------------------- public functions
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return TanhOp.apply(_float(input))
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return SigmoidOp.apply(_float(input))
+
+
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    return ReLUOp.apply(input)

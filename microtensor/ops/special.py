@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from microtensor.autograd.function import Op
-from microtensor.ops import dual
+from microtensor.ops import array_or_tensor as either
 from microtensor.tensor import Tensor
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -98,7 +98,7 @@ def erf_array(x: np.ndarray) -> np.ndarray:
     return np.copysign(out, x.reshape(-1)).reshape(x.shape)
 
 
-class Erf(Op):
+class ErfOp(Op):
     """z = erf(x).  dL/dx = g · 2/√π · e^(-x²)."""
 
     @staticmethod
@@ -109,16 +109,16 @@ class Erf(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return (grad * (_TWO_OVER_SQRT_PI * dual.exp(-(x * x))),)
+        return (grad * (_TWO_OVER_SQRT_PI * either.exp(-(x * x))),)
 
 
 def erf(input: Tensor) -> Tensor:  # noqa: A002 (PyTorch's name)
     """The error function, elementwise (``torch.erf``); differentiable to any order."""
     if input._data.dtype.kind != "f":
         input = input.float()
-    return Erf.apply(input)
+    return ErfOp.apply(input)
 
 
 def erf_tensor_or_array(x):
-    """erf of an array (plain NumPy) or of a Tensor (recorded), for dual backward formulas."""
-    return Erf.apply(x) if isinstance(x, Tensor) else erf_array(x)
+    """erf of an array (plain NumPy) or of a Tensor (recorded): backward formulas run on both."""
+    return ErfOp.apply(x) if isinstance(x, Tensor) else erf_array(x)

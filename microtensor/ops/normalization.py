@@ -44,7 +44,7 @@ def _batch_norm_grads(g: Any, xhat: Any, scale: Any, axes: tuple[int, ...], trai
     return grad_x, grad_gamma, grad_beta
 
 
-class BatchNorm(Op):
+class BatchNormOp(Op):
     """y = γ·(x - μ)/√(σ² + ε) + β per channel (see the module docstring for the backward).
 
     ``mean`` and ``var`` (biased) are given: the batch statistics in training mode, the running

@@ -5,7 +5,7 @@ from __future__ import annotations
 from microtensor.autograd.function import Op
 
 
-class DropoutMask(Op):
+class DropoutMaskOp(Op):
     """z = x · m, with m a constant mask of 0 and 1/(1-p) (inverted dropout).
 
     dL/dx = g · m (a product by a constant, so also valid in a recorded backward).
