@@ -69,13 +69,15 @@ from microtensor.ops.elementwise import (
     mul,
     neg,
     pow,
+    sigmoid,
     sign,
     sin,
     sqrt,
     sub,
+    tanh,
     where,
 )
-from microtensor.ops.activations import relu, sigmoid, tanh
+from microtensor.ops.activations import relu
 from microtensor.ops.linalg import matmul
 from microtensor.ops.reduce import (
     amax,

@@ -610,10 +610,10 @@ class Tensor:
         return _ew.cos(self)
 
     def tanh(self) -> Tensor:
-        return _act.tanh(self)
+        return _ew.tanh(self)
 
     def sigmoid(self) -> Tensor:
-        return _act.sigmoid(self)
+        return _ew.sigmoid(self)
 
     def relu(self) -> Tensor:
         return _act.relu(self)

@@ -149,15 +149,15 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x·σ(x) (also called swish)."""
-    return _maybe_inplace(input, inplace, "silu_", lambda t: t * _act.sigmoid(t))
+    return _maybe_inplace(input, inplace, "silu_", lambda t: t * _ew.sigmoid(t))
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    return _act.sigmoid(input)
+    return _ew.sigmoid(input)
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return _act.tanh(input)
+    return _ew.tanh(input)
 
 
 def _softmax_dim(name: str, ndim: int) -> int:

@@ -1,4 +1,6 @@
-"""Activation functions: tanh, sigmoid, ReLU, LeakyReLU, ELU, Softplus, GELU.
+"""The activation functions of neural networks: ReLU, LeakyReLU, ELU, Softplus, GELU.
+
+(tanh and sigmoid, which are also plain math functions like exp, are in ``elementwise.py``.)
 
 Each backward is written with operators and helpers that work on NumPy arrays (the ordinary
 backward pass) and on Tensors (``create_graph=True``), so all of them can be differentiated
@@ -14,42 +16,8 @@ import numpy as np
 
 from microtensor.autograd.function import Op
 from microtensor.ops import array_or_tensor as either
-from microtensor.ops.elementwise import _float
 from microtensor.ops.special import erf_tensor_or_array
 from microtensor.tensor import Tensor
-
-
-class TanhOp(Op):
-    """z = tanh x.  dL/dx = g * (1 - z²)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        out = np.tanh(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return (grad * (1 - out * out),)
-
-
-class SigmoidOp(Op):
-    """z = σ(x) = 1 / (1 + e⁻ˣ).  dL/dx = g * z * (1 - z).
-
-    Computed as 1/(1+e^-|x|) or e^-|x|/(1+e^-|x|) by the sign of x, so no exponential overflows.
-    """
-
-    @staticmethod
-    def forward(ctx, x):
-        out = either.stable_sigmoid(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return (grad * out * (1 - out),)
 
 
 class ReLUOp(Op):
@@ -163,14 +131,6 @@ class GELUOp(Op):
 
 
 # --------------------------------------------------------------------------- public functions
-
-
-def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return TanhOp.apply(_float(input))
-
-
-def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    return SigmoidOp.apply(_float(input))
 
 
 def relu(input: Tensor) -> Tensor:  # noqa: A002

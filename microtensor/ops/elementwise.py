@@ -358,6 +358,39 @@ class CosOp(Op):
         return (-grad * either.sin(x),)
 
 
+class TanhOp(Op):
+    """z = tanh x.  dL/dx = g * (1 - z²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * (1 - out * out),)
+
+
+class SigmoidOp(Op):
+    """z = σ(x) = 1 / (1 + e⁻ˣ).  dL/dx = g * z * (1 - z).
+
+    Computed as 1/(1+e^-|x|) or e^-|x|/(1+e^-|x|) by the sign of x, so no exponential overflows.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        out = either.stable_sigmoid(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * out * (1 - out),)
+
+
 class ClampOp(Op):
     """z = min(max(x, low), high).  dL/dx = g where low <= x <= high, else 0 (PyTorch's rule)."""
 
@@ -493,6 +526,14 @@ def sin(input: Tensor) -> Tensor:  # noqa: A002
 
 def cos(input: Tensor) -> Tensor:  # noqa: A002
     return CosOp.apply(_float(input))
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return TanhOp.apply(_float(input))
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return SigmoidOp.apply(_float(input))
 
 
 def clone(input: Tensor) -> Tensor:  # noqa: A002
