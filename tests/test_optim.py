@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
 
 import microtensor as mt
 from microtensor import optim
+from microtensor.optim.optimizer import ParamsT
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -559,3 +561,164 @@ def test_user_defined_optimizer_subclass():
     opt.step()
     np.testing.assert_allclose(p._data, [0.5, -1.5])
     assert opt.state_dict()["state"] == {0: {"step": 2}}
+
+
+# ----------------------------------------------------------------------------- a new optimizer
+# Extending is one place: an optimizer with scalar state, written here and nowhere else. Nothing
+# in microtensor/optim/optimizer.py knows about it.
+
+
+def debiased_momentum_update(
+    param: np.ndarray,
+    grad: np.ndarray,
+    exp_avg: np.ndarray,
+    *,
+    beta_power: float,
+    lr: float,
+    beta: float,
+) -> float:
+    """One step of momentum with Adam's bias correction; returns the new βᵗ::
+
+        m  ← β·m + (1 − β)·g
+        βᵗ ← βᵗ⁻¹·β                 a running product (1 before the first step)
+        θ  ← θ − γ·m / (1 − βᵗ)
+    """
+    exp_avg *= beta
+    exp_avg += (1.0 - beta) * grad
+    beta_power = beta_power * beta
+    param -= (lr / (1.0 - beta_power)) * exp_avg
+    return beta_power
+
+
+class DebiasedMomentum(optim.Optimizer):
+    """Momentum with bias correction. State: ``"step"`` (int), ``"beta_power"`` (float),
+    ``"exp_avg"`` (a buffer)."""
+
+    _scalar_state = {"step": int, "beta_power": float}
+
+    def __init__(self, params: ParamsT, lr: float = 0.1, beta: float = 0.9) -> None:
+        super().__init__(params, dict(lr=lr, beta=beta))
+
+    def _update(self, p: mt.Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        if len(state) == 0:
+            state["step"] = 0
+            state["beta_power"] = 1.0
+            state["exp_avg"] = self._zeros_like(p)
+        state["step"] += 1
+        state["beta_power"] = debiased_momentum_update(
+            p._data,
+            p.grad._data,
+            state["exp_avg"]._data,
+            beta_power=state["beta_power"],
+            lr=group["lr"],
+            beta=group["beta"],
+        )
+
+
+def test_new_optimizer_with_scalar_state_trains():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 3))
+    w_true, b_true = np.array([1.5, -2.0, 0.5]), 0.25
+    y = mt.tensor(x @ w_true + b_true)
+    xt = mt.tensor(x)
+    w = mt.tensor(np.zeros(3), requires_grad=True)
+    b = mt.tensor(np.zeros(()), requires_grad=True)
+    opt = DebiasedMomentum([w, b], lr=0.05, beta=0.8)
+
+    def loss_fn():
+        return ((xt @ w + b - y) ** 2).mean()
+
+    # The first step: m = (1 − β)·g and 1 − β¹ = 1 − β, so the correction gives θ − γ·g.
+    opt.zero_grad()
+    first = loss_fn()
+    first.backward()
+    g_w = w.grad._data.copy()
+    opt.step()
+    np.testing.assert_allclose(w._data, -0.05 * g_w, rtol=1e-14)
+
+    for _ in range(299):
+        opt.zero_grad()
+        loss_fn().backward()
+        opt.step()
+    assert loss_fn().item() < 1e-10 * first.item()
+    np.testing.assert_allclose(w._data, w_true, atol=1e-5)
+    assert b.item() == pytest.approx(b_true, abs=1e-5)
+
+    state = opt.state[w]
+    assert state["step"] == 300 and isinstance(state["step"], int)
+    assert isinstance(state["beta_power"], float)
+    assert state["beta_power"] == pytest.approx(0.8**300, rel=1e-12)
+    assert isinstance(state["exp_avg"], mt.Tensor) and state["exp_avg"].shape == (3,)
+
+
+def test_new_optimizer_state_round_trips_through_save_and_load(tmp_path):
+    params = make_params(seed=11)  # shapes (3, 4), (5,) and () — a 0-d parameter too
+    opt = DebiasedMomentum(group_spec(params, 0.1), lr=0.1, beta=0.7)
+    for k in range(5):
+        set_grads(params, k)
+        opt.step()
+    path = tmp_path / "debiased.mt"
+    mt.save(opt.state_dict(), path)
+
+    resumed_params = _clone_params(params)
+    resumed = DebiasedMomentum(group_spec(resumed_params, 9.0), lr=9.0, beta=0.7)
+    resumed.load_state_dict(mt.load(path))
+    assert [g["lr"] for g in resumed.param_groups] == [0.1, 0.05]
+    for p, q in zip(params, resumed_params, strict=True):
+        ours, theirs = opt.state[p], resumed.state[q]
+        assert theirs["step"] == 5 and isinstance(theirs["step"], int)
+        assert isinstance(theirs["beta_power"], float)
+        assert theirs["beta_power"] == ours["beta_power"]  # exactly, not approximately
+        np.testing.assert_array_equal(theirs["exp_avg"]._data, ours["exp_avg"]._data)
+        assert theirs["exp_avg"] is not ours["exp_avg"]
+
+    for k in range(5, 12):
+        set_grads(params, k)
+        set_grads(resumed_params, k)
+        opt.step()
+        resumed.step()
+    for p, q in zip(params, resumed_params, strict=True):
+        np.testing.assert_array_equal(p._data, q._data)  # bit for bit
+
+
+def test_new_optimizer_declares_its_scalar_state_in_its_own_class():
+    """Numbers that come back as 0-d tensors (PyTorch's layout) become numbers again because the
+    class declares them; the base class names no algorithm's state."""
+    assert dict(optim.Optimizer._scalar_state) == {}
+    params = make_params(seed=12)
+    opt = DebiasedMomentum(params, lr=0.1, beta=0.7)
+    for k in range(3):
+        set_grads(params, k)
+        opt.step()
+    from_file = _as_if_from_a_file(opt.state_dict())
+    for saved in from_file["state"].values():
+        saved["step"] = mt.tensor(np.array(3.0))  # a float tensor, as PyTorch stores steps
+    assert isinstance(from_file["state"]["2"]["beta_power"], mt.Tensor)
+
+    resumed_params = _clone_params(params)
+    resumed = DebiasedMomentum(resumed_params, lr=0.1, beta=0.7)
+    resumed.load_state_dict(from_file)
+    scalar_state = resumed.state[resumed_params[2]]  # the 0-d parameter: shapes can't tell
+    assert scalar_state["step"] == 3 and isinstance(scalar_state["step"], int)
+    assert scalar_state["beta_power"] == opt.state[params[2]]["beta_power"]
+    assert isinstance(scalar_state["beta_power"], float)
+    assert isinstance(scalar_state["exp_avg"], mt.Tensor) and scalar_state["exp_avg"].shape == ()
+    for k in range(3, 7):
+        set_grads(params, k)
+        set_grads(resumed_params, k)
+        opt.step()
+        resumed.step()
+    for p, q in zip(params, resumed_params, strict=True):
+        np.testing.assert_array_equal(p._data, q._data)
+
+    # Without the declaration the same dict is refused, with a hint at what to declare.
+    class Undeclared(DebiasedMomentum):
+        _scalar_state = {}
+
+    with pytest.raises(ValueError, match=r"list it in Undeclared\._scalar_state"):
+        Undeclared(_clone_params(params)).load_state_dict(from_file)
+    # A declared number must be one.
+    bad = _as_if_from_a_file(opt.state_dict())
+    bad["state"]["0"]["step"] = mt.tensor(np.array([3, 3]))
+    with pytest.raises(ValueError, match="'step' of DebiasedMomentum must be a number"):
+        DebiasedMomentum(_clone_params(params)).load_state_dict(bad)

@@ -67,6 +67,8 @@ class Adagrad(Optimizer):
     State per parameter: ``"step"`` and ``"sum"``.
     """
 
+    _scalar_state = {"step": int}  # a number, not a buffer
+
     def __init__(
         self,
         params: ParamsT,

@@ -102,6 +102,8 @@ class Adam(Optimizer):
     ``"max_exp_avg_sq"``.
     """
 
+    _scalar_state = {"step": int}  # a number, not a buffer (see Optimizer._scalar_state)
+
     def __init__(
         self,
         params: ParamsT,

@@ -101,6 +101,8 @@ class NAdam(Optimizer):
     State per parameter: ``"step"``, ``"mu_product"`` (float), ``"exp_avg"``, ``"exp_avg_sq"``.
     """
 
+    _scalar_state = {"step": int, "mu_product": float}  # numbers, not buffers
+
     def __init__(
         self,
         params: ParamsT,

@@ -8,24 +8,31 @@ An optimizer owns
   ``group["lr"]`` between steps.
 * ``state``: a dict keyed by the parameter tensor itself (a ``defaultdict(dict)``, so
   ``state[p]`` starts empty). ``state[p]`` holds whatever the algorithm remembers about ``p``:
-  a step count and buffers such as ``"momentum_buffer"`` or ``"exp_avg"`` (stored as ``Tensor``,
-  as in PyTorch).
+  buffers shaped like ``p`` such as ``"momentum_buffer"`` or ``"exp_avg"`` (stored as ``Tensor``,
+  as in PyTorch) and plain Python numbers such as a step count.
 
-A subclass fills in ``step()``. The update arithmetic of every algorithm lives in a plain function
-on NumPy arrays (``sgd_update``, ``adam_update``, ...) next to its class, so the math can be read,
-tested and reused apart from the bookkeeping.
+A subclass fills in ``_update()`` (or ``step()``). The update arithmetic of every algorithm lives
+in a plain function on NumPy arrays (``sgd_update``, ``adam_update``, ...) next to its class, so
+the math can be read, tested and reused apart from the bookkeeping. Everything an algorithm knows
+about its own state stays in its own file: a class whose state holds numbers declares them, with
+their type, in the class attribute ``_scalar_state`` (NAdam: ``{"step": int, "mu_product":
+float}``). The base class names no algorithm's state.
 
 ``state_dict()`` turns all of this into nested dicts and lists of numbers, strings and tensors that
 ``mt.save`` can write; parameters are referred to by their position (0, 1, 2, ... counted across
-the groups in order), as PyTorch does. ``load_state_dict()`` restores it exactly, step counts
-included, so training resumes bit for bit.
+the groups in order), as PyTorch does. Numbers stay Python numbers, which ``mt.save`` writes
+exactly; buffers become tensors. ``load_state_dict()`` restores it exactly, step counts included,
+so training resumes bit for bit. A state dict from elsewhere may hold a number as a 0-d tensor
+(PyTorch keeps ``step`` so); the names a class lists in ``_scalar_state`` turn back into numbers
+of the declared type. Without the declaration a 0-d tensor could not be told from the buffer of
+a 0-d parameter.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -61,6 +68,11 @@ class Optimizer:
     error, not a warning; ``state_dict()`` returns copies of the state buffers (a snapshot), not
     the live tensors; hyperparameters of groups added later are validated as well.
     """
+
+    # The per-parameter state entries that are numbers, not buffers, with their type; each
+    # algorithm declares its own in its own file (Adam: {"step": int}). load_state_dict uses it
+    # to turn a 0-d tensor from a file back into a number. The base class has no state.
+    _scalar_state: ClassVar[Mapping[str, type]] = {}
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults: dict[str, Any] = dict(defaults)
@@ -330,20 +342,30 @@ class Optimizer:
         self.state = new_state
         self.param_groups = new_groups
 
-    # State entries that are Python numbers, not buffers (a file may return them as 0-d tensors).
-    _scalar_state: tuple[str, ...] = ("step", "mu_product")
-
     def _restore_state_value(self, p: Tensor, name: str, value: Any) -> Any:
+        """One loaded state entry of parameter ``p``, as ``_update`` expects to find it."""
         if isinstance(value, Tensor):
             value = value._data
-        if name in self._scalar_state:
+        kind = self._scalar_state.get(name)
+        if kind is not None:  # a number this class declared
+            if isinstance(value, np.ndarray) and value.ndim != 0:
+                raise ValueError(
+                    f"loaded state '{name}' of {type(self).__name__} must be a number (or a 0-d "
+                    f"tensor), but it has shape {tuple(value.shape)}"
+                )
             number = value.item() if isinstance(value, (np.ndarray, np.generic)) else value
-            return int(number) if name == "step" else float(number)
+            return kind(number)
         if isinstance(value, np.ndarray):
             if value.shape != p.shape:
+                hint = (
+                    f"; if '{name}' is a number rather than a buffer, list it in "
+                    f"{type(self).__name__}._scalar_state"
+                    if value.ndim == 0
+                    else ""
+                )
                 raise ValueError(
                     f"loaded state '{name}' has shape {tuple(value.shape)}, but its parameter "
-                    f"has shape {tuple(p.shape)}"
+                    f"has shape {tuple(p.shape)}{hint}"
                 )
             dtype = p.dtype if np.issubdtype(value.dtype, np.floating) else value.dtype
             return Tensor._make(np.array(value, dtype=dtype, copy=True))

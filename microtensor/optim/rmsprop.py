@@ -99,6 +99,8 @@ class RMSprop(Optimizer):
     ``momentum > 0``) and ``"grad_avg"`` (if ``centered``).
     """
 
+    _scalar_state = {"step": int}  # a number, not a buffer
+
     def __init__(
         self,
         params: ParamsT,
