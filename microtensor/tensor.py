@@ -58,7 +58,7 @@ class Tensor:
         self._grad = None
         self._requires_grad = False
         self.grad_fn = None
-        self._version_counter = [0, 0]
+        self._version_counter = VersionCounter()
         self._hooks = None
         if requires_grad:
             self.requires_grad = True
@@ -71,7 +71,7 @@ class Tensor:
         t._grad = None
         t._requires_grad = requires_grad
         t.grad_fn = grad_fn
-        t._version_counter = [0, 0]
+        t._version_counter = VersionCounter()
         t._hooks = None
         return t
 
@@ -143,18 +143,12 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        return self._version_counter[0]
+        """How many times the values were changed in place (PyTorch's ``tensor._version``)."""
+        return self._version_counter.version
 
     def _bump_version(self) -> None:
-        """Record an in-place change of the values (see the module docstring).
-
-        The counter holds [version, stamp]: the stamp is the global mutation count at the last
-        change, which lets the engine tell whether a value changed after an op saved it.
-        """
-        counter = self._version_counter
-        counter[0] += 1
-        grad_state.mutations += 1
-        counter[1] = grad_state.mutations
+        """Record an in-place change of the values (see ``autograd/versions.py``)."""
+        self._version_counter.bump()
         note_write(self._data)  # views of the same memory have their own counters
 
     @property
@@ -517,9 +511,10 @@ class Tensor:
             previous = getattr(self, "_previous_version", None)
             if previous is not None:
                 old._previous_version = previous
-            grad_state.mutations += 1
+            self._version_counter = VersionCounter()
+            self._version_counter.version = old._version_counter.version
+            self._version_counter.bump()
             self._previous_version = (grad_state.mutations, old)
-            self._version_counter = [old._version_counter[0] + 1, grad_state.mutations]
             if old.grad_fn is not None and old.grad_fn.hooks:  # retain_grad follows the tensor
                 for hook in [h for h in old.grad_fn.hooks if isinstance(h, _RetainGrad)]:
                     old.grad_fn.hooks.remove(hook)
@@ -824,7 +819,7 @@ class _HookHandle:
 
 # autograd and the ops import Tensor, so they are imported after the class exists.
 from microtensor.autograd.grad_mode import grad_state  # noqa: E402
-from microtensor.autograd.versions import note_write  # noqa: E402
+from microtensor.autograd.versions import VersionCounter, note_write  # noqa: E402
 from microtensor.ops import activations as _act  # noqa: E402
 from microtensor.ops import elementwise as _ew  # noqa: E402
 from microtensor.ops import linalg as _linalg  # noqa: E402

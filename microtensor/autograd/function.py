@@ -62,11 +62,14 @@ class Function:
 
     # inputs: the tensors (and constants) the op was applied to -- the graph's edges
     # saved: what forward kept for backward; output: the result's array
-    # epoch: grad_state.mutations when recorded (see _check_saved_versions)
+    # recorded_at: grad_state.mutations (the count of in-place writes so far) when recorded
     # hooks: functions called with the gradient of the output (register_hook, retain_grad);
     # a class-level None until a hook is registered (one store fewer per op)
-    __slots__ = ("inputs", "saved", "output", "epoch", "__dict__")
+    __slots__ = ("inputs", "saved", "output", "recorded_at", "__dict__")
     hooks: list[Any] | None = None
+    # can the backward be recorded for double backward (create_graph=True)? An op whose backward
+    # works on arrays only sets it False; the engine then refuses create_graph with a clear error
+    supports_double_backward = True
 
     inputs: tuple[Any, ...]
 
@@ -128,12 +131,9 @@ class Function:
         return result
 
     # ----------------------------------------------------------------- used by the engine
-    def _backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
+    def run_backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
         """dL/d(inputs) from dL/d(output); ``grad`` is an array, or a Tensor if create_graph."""
-        if self.epoch != grad_state.mutations:
-            _check_saved_versions(self)
-        if self.saved is _FREED:
-            raise _freed_error(self)
+        check_ready_for_backward(self, create_graph)
         if not isinstance(grad, Tensor):
             grad = Tensor._make(grad)
         with set_grad_enabled(create_graph):
@@ -145,7 +145,7 @@ class Function:
             return grads
         return tuple(g._data if isinstance(g, Tensor) else g for g in grads)
 
-    def _release(self) -> None:
+    def release_saved(self) -> None:
         """Free what was saved for backward (done after a backward pass unless retain_graph)."""
         if self.saved:
             self.saved = _FREED
@@ -175,7 +175,7 @@ class Op(Function):
                 if isinstance(x, Tensor) and x._requires_grad:
                     ctx.inputs = inputs
                     ctx.output = out
-                    ctx.epoch = grad_state.mutations
+                    ctx.recorded_at = grad_state.mutations
                     return Tensor._make(out, True, ctx)
         return Tensor._make(out)
 
@@ -203,9 +203,9 @@ class Op(Function):
             return Tensor._make(value, True, self)
         return value
 
-    def _backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
-        if self.epoch != grad_state.mutations:  # something was modified in place since
-            _check_saved_versions(self)
+    def run_backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
+        """dL/d(inputs) from dL/d(output): arrays in, arrays out (Tensors if create_graph)."""
+        check_ready_for_backward(self, create_graph)
         if not create_graph:
             grads = self.backward(self, grad)
         else:
@@ -238,7 +238,7 @@ def _new_node(cls: type, inputs: tuple[Any, ...]) -> Any:
     ctx.inputs = inputs
     ctx.saved = ()
     ctx.output = None
-    ctx.epoch = grad_state.mutations
+    ctx.recorded_at = grad_state.mutations
     return ctx
 
 
@@ -255,23 +255,43 @@ def _shape_error(cls: type, inputs: tuple[Any, ...], error: ValueError) -> Excep
     )
 
 
+def check_ready_for_backward(node: Function, create_graph: bool) -> None:
+    """The checks every node passes before its backward runs (the one place they are made).
+
+    * The saved values still exist (a second backward without ``retain_graph=True`` finds them
+      released).
+    * None of them was modified in place after it was saved.
+    * ``create_graph=True`` only for ops whose backward can be recorded.
+    """
+    if node.saved is _FREED:
+        raise _freed_error(node)
+    if node.recorded_at != grad_state.mutations:  # something was modified in place since
+        _check_saved_versions(node)
+    if create_graph and not node.supports_double_backward:
+        raise NotImplementedError(
+            f"{node.name} supports first-order gradients only: its backward cannot be recorded "
+            "for double backward (create_graph=True)"
+        )
+
+
 def _check_saved_versions(node: Function) -> None:
     """Refuse to backpropagate through values that were overwritten after being saved.
 
     Every in-place change bumps the tensor's version and a global mutation counter, and stores
-    that counter in the tensor (``_version_counter[1]``). A node remembers the global counter
-    when it was recorded (``epoch``); a saved input changed later carries a larger stamp.
+    that counter in the tensor (``_version_counter.last_write``). A node remembers the global
+    counter when it was recorded (``recorded_at``); a saved input changed later carries a larger
+    stamp.
     """
-    saved = node.saved if node.saved is not _FREED else ()
+    saved = node.saved
     for x in node.inputs:
-        if not isinstance(x, Tensor) or x._version_counter[1] <= node.epoch:
+        if not isinstance(x, Tensor) or x._version_counter.last_write <= node.recorded_at:
             continue
         if any(value is x._data or value is x for value in saved):
             raise _modified_error(node, x.shape, f" (it is now at version {x._version})")
     # saved outputs, and saved arrays whose memory was written through another tensor (a view)
     for value in saved:
         array = value._data if isinstance(value, Tensor) else value
-        if isinstance(array, np.ndarray) and written_since(array, node.epoch):
+        if isinstance(array, np.ndarray) and written_since(array, node.recorded_at):
             raise _modified_error(node, array.shape, "")
 
 

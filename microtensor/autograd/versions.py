@@ -16,6 +16,28 @@ import numpy as np
 
 from microtensor.autograd.grad_mode import grad_state
 
+
+class VersionCounter:
+    """How often a tensor's values were changed in place, and when last.
+
+    ``version`` is PyTorch's ``tensor._version``. ``last_write`` is ``grad_state.mutations`` (the
+    count of in-place writes in the whole program) at the last change: a node recorded when that
+    count was ``recorded_at`` used the current values exactly when ``last_write <= recorded_at``.
+    """
+
+    __slots__ = ("version", "last_write")
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.last_write = 0
+
+    def bump(self) -> None:
+        """Record one in-place change, now."""
+        self.version += 1
+        grad_state.mutations += 1
+        self.last_write = grad_state.mutations
+
+
 # id(memory owner) -> (grad_state.mutations at its last in-place write, weak reference to it)
 _written: dict[int, tuple[int, Any]] = {}
 
@@ -47,7 +69,8 @@ def note_write(array: np.ndarray) -> None:
     _written[key] = (grad_state.mutations, reference)
 
 
-def written_since(array: np.ndarray, epoch: int) -> bool:
-    """Was the memory of ``array`` written in place after ``grad_state.mutations`` was ``epoch``?"""
+def written_since(array: np.ndarray, recorded_at: int) -> bool:
+    """Was the memory of ``array`` written in place after ``grad_state.mutations`` was
+    ``recorded_at``?"""
     entry = _written.get(id(memory_owner(array)))
-    return entry is not None and entry[0] > epoch
+    return entry is not None and entry[0] > recorded_at

@@ -29,6 +29,7 @@ import numpy as np
 
 from microtensor import _dtypes
 from microtensor.autograd.grad_mode import no_grad
+from microtensor.autograd.versions import VersionCounter
 from microtensor.tensor import Tensor
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys", "RemovableHandle"]
@@ -46,14 +47,14 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             array = np.empty(0, dtype=_dtypes.get_default_dtype())
-            counter = [0, 0]
+            counter = VersionCounter()
         elif isinstance(data, Tensor):
             array, counter = data._data, data._version_counter
         else:
             array = np.asarray(data)
             if array.dtype == np.float64 and not isinstance(data, np.ndarray):
                 array = array.astype(_dtypes.get_default_dtype())  # Python floats
-            counter = [0, 0]
+            counter = VersionCounter()
         self._data = array
         self._grad = None
         self._requires_grad = False

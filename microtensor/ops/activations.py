@@ -31,7 +31,7 @@ class ReLUOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved
+        (out,) = ctx.saved_tensors
         return (grad * (out > 0),)
 
 
@@ -46,7 +46,7 @@ class LeakyReLUOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (factor,) = ctx.saved
+        (factor,) = ctx.saved_tensors
         return (grad * factor,)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from microtensor._arguments import int_pair
 from microtensor.autograd.function import Op
 from microtensor.ops.conv_fast import clear_workspace, conv2d_backward, conv2d_forward
 from microtensor.ops.pool_fast import (
@@ -32,24 +33,6 @@ __all__ = ["avg_pool2d", "clear_workspace", "conv2d", "max_pool2d"]
 IntPair = int | tuple[int, int]
 
 # =========================================================================== arguments
-
-
-def _pair(value: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
-    """``3 -> (3, 3)``; ``(2, 3)`` stays; checks that both are integers >= ``minimum``."""
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        pair = (int(value), int(value))
-    elif (
-        isinstance(value, tuple | list)
-        and len(value) in (1, 2)
-        and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in value)
-    ):
-        pair = (int(value[0]), int(value[-1]))
-    else:
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        what = "positive" if minimum == 1 else "non-negative"
-        raise RuntimeError(f"{op}: {name} must be {what}, got {value!r}")
-    return pair
 
 
 def _conv_padding(
@@ -77,7 +60,7 @@ def _conv_padding(
             f"conv2d: invalid padding string {padding!r}; expected 'same' or 'valid' (or an int "
             "or a pair of ints)"
         )
-    ph, pw = _pair(padding, "padding", "conv2d", minimum=0)
+    ph, pw = int_pair(padding, "padding", "conv2d", minimum=0)
     return (ph, ph, pw, pw)
 
 
@@ -106,14 +89,6 @@ def _check_image_input(x: Tensor, op: str) -> None:
 # =========================================================================== the Ops
 
 
-def _first_order_only(op: str, grad: Any) -> None:
-    if not isinstance(grad, np.ndarray):
-        raise NotImplementedError(
-            f"{op} supports first-order gradients only: its backward cannot be recorded for "
-            "double backward (create_graph=True)"
-        )
-
-
 class Conv2dOp(Op):
     """y = x ⋆ w + b (cross-correlation, NCHW), computed as Y = W @ im2col(x).
 
@@ -124,6 +99,8 @@ class Conv2dOp(Op):
         dL/db = sum of G over batch and pixels
     Per group when groups > 1. First-order gradients only (no double backward).
     """
+
+    supports_double_backward = False
 
     @staticmethod
     def forward(ctx, x, weight, bias, *, stride, padding, dilation, groups):
@@ -137,7 +114,6 @@ class Conv2dOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        _first_order_only("conv2d", grad)
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         if ctx.unbatched:
@@ -157,6 +133,8 @@ class MaxPool2dOp(Op):
     First-order gradients only.
     """
 
+    supports_double_backward = False
+
     @staticmethod
     def forward(ctx, x, *, kernel_size, stride, padding, dilation, ceil_mode, indices=None):
         ctx.unbatched = x.ndim == 3
@@ -172,7 +150,6 @@ class MaxPool2dOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        _first_order_only("max_pool2d", grad)
         if ctx.unbatched:
             grad = grad[None]
         grad_x = max_pool2d_backward(grad, ctx.argmax, ctx.geometry)
@@ -184,6 +161,8 @@ class AvgPool2dOp(Op):
 
     First-order gradients only.
     """
+
+    supports_double_backward = False
 
     @staticmethod
     def forward(ctx, x, *, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -199,7 +178,6 @@ class AvgPool2dOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        _first_order_only("avg_pool2d", grad)
         if ctx.unbatched:
             grad = grad[None]
         grad_x = avg_pool2d_backward(grad, ctx.geometry, ctx.divisor)
@@ -236,8 +214,8 @@ def conv2d(
             f"{op}: weight must be 4-D (out_channels, in_channels/groups, kH, kW), got shape "
             f"{tuple(w.shape)}"
         )
-    stride2 = _pair(stride, "stride", op, minimum=1)
-    dilation2 = _pair(dilation, "dilation", op, minimum=1)
+    stride2 = int_pair(stride, "stride", op, minimum=1)
+    dilation2 = int_pair(dilation, "dilation", op, minimum=1)
     if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
         raise RuntimeError(f"{op}: groups must be a positive integer, got {groups!r}")
     groups = int(groups)
@@ -293,13 +271,13 @@ def _pool_arguments(
     ceil_mode: bool,
 ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
     _check_image_input(x, op)
-    kernel = _pair(kernel_size, "kernel_size", op, minimum=1)
+    kernel = int_pair(kernel_size, "kernel_size", op, minimum=1)
     if stride is None or (isinstance(stride, tuple | list) and len(stride) == 0):
         stride2 = kernel
     else:
-        stride2 = _pair(stride, "stride", op, minimum=1)
-    pad = _pair(padding, "padding", op, minimum=0)
-    dilation2 = _pair(dilation, "dilation", op, minimum=1)
+        stride2 = int_pair(stride, "stride", op, minimum=1)
+    pad = int_pair(padding, "padding", op, minimum=0)
+    dilation2 = int_pair(dilation, "dilation", op, minimum=1)
     for d in range(2):
         half = (dilation2[d] * (kernel[d] - 1) + 1) // 2
         if pad[d] > half:

@@ -406,7 +406,7 @@ class ClampOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (inside,) = ctx.saved
+        (inside,) = ctx.saved_tensors
         return (grad * inside,)
 
 
@@ -422,7 +422,7 @@ class MaximumOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (weight_a,) = ctx.saved
+        (weight_a,) = ctx.saved_tensors
         return grad * weight_a, grad * (1 - weight_a)
 
 
@@ -438,7 +438,7 @@ class MinimumOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (weight_a,) = ctx.saved
+        (weight_a,) = ctx.saved_tensors
         return grad * weight_a, grad * (1 - weight_a)
 
 
@@ -452,7 +452,7 @@ class WhereOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (condition,) = ctx.saved
+        (condition,) = ctx.saved_tensors
         return grad * condition, grad * ~condition
 
 

@@ -301,6 +301,6 @@ class L1LossOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (sign,) = ctx.saved
+        (sign,) = ctx.saved_tensors
         grad_x = _per_element(grad, ctx.reduction, ctx.count) * sign
         return grad_x, -grad_x

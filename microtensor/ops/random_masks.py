@@ -18,5 +18,5 @@ class DropoutMaskOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved
+        (mask,) = ctx.saved_tensors
         return (grad * mask,)

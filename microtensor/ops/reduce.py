@@ -123,7 +123,7 @@ class MaxAlongDimOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (index,) = ctx.saved
+        (index,) = ctx.saved_tensors
         axis, shape = ctx.axis, ctx.in_shape
         column = [-1 if i == axis else 1 for i in range(len(shape))]
         positions = np.arange(shape[axis]).reshape(column)
@@ -147,7 +147,7 @@ class AMaxOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (share,) = ctx.saved
+        (share,) = ctx.saved_tensors
         return (grad.reshape(ctx.keep_shape) * share,)
 
 

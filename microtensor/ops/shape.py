@@ -299,7 +299,7 @@ class IndexPutOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        (kept,) = ctx.saved
+        (kept,) = ctx.saved_tensors
         return grad * kept, grad[ctx.index]
 
 
