@@ -1,5 +1,11 @@
-"""conv2d, max_pool2d, avg_pool2d: forward against naive NumPy loops (and PyTorch when
-installed), gradients by central differences in float64, PyTorch's argument rules and errors."""
+"""conv2d, max_pool2d, avg_pool2d.
+
+The reference is the plain im2col version, ``microtensor/ops/conv_plain.py``: the tuned kernels
+(``conv_fast.py``, ``pool_fast.py``, run through the public ops) must match it, forward and
+backward, on fixed and random geometries. The plain version is checked in turn against
+brute-force loops over output pixels written from the definitions. Also: gradients by central
+differences in float64, PyTorch parity when it is installed, PyTorch's argument rules and errors.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import pytest
 import microtensor as mt
 from microtensor.ops import conv as C
 from microtensor.ops import conv_fast as CK
+from microtensor.ops import conv_plain as P
 from tests.gradcheck_cases import Case
 
 SEED = 20240607
@@ -41,10 +48,12 @@ def _pads(padding, kernel, dilation) -> tuple[int, int, int, int]:
     return (ph, ph, pw, pw)
 
 
-# --------------------------------------------------------------------------- naive references
+# --------------------------------------------------------------------------- brute force
+# Loops over output pixels, written from the definitions. They check conv_plain only; conv_plain
+# (fast enough for many geometries) is the reference for the tuned kernels.
 
 
-def naive_conv2d(x, w, b, stride, pads, dilation, groups):
+def brute_force_conv2d(x, w, b, stride, pads, dilation, groups):
     """Direct loops over output pixels: y[n,o,p,q] = b[o] + sum w[o,c,i,j] xpad[n,c,..]."""
     n, c_in, h, wd = x.shape
     c_out, c_group, kh, kw = w.shape
@@ -68,9 +77,14 @@ def naive_conv2d(x, w, b, stride, pads, dilation, groups):
     return out
 
 
-def naive_pool2d(x, kernel, stride, padding, dilation, ceil_mode, kind, count_include_pad=True,
-                 divisor_override=None):
-    """Loops over windows, following PyTorch's rules for sizes, padding and divisors."""
+def brute_force_pool2d(x, kernel, stride, padding, dilation, ceil_mode, kind,
+                       count_include_pad=True, divisor_override=None, grad=None):
+    """Loops over windows, following PyTorch's rules for sizes, padding and divisors.
+
+    Returns the output, dL/dx for dL/dy = ``grad`` (zeros when None), and for max pooling the
+    flat position h*W + w of each window's maximum: the first one in row-major order on ties,
+    which also gets the gradient.
+    """
     n, c, h, w = x.shape
     sizes = []
     for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation):
@@ -81,6 +95,8 @@ def naive_pool2d(x, kernel, stride, padding, dilation, ceil_mode, kind, count_in
         sizes.append(out)
     ho, wo = sizes
     out = np.zeros((n, c, ho, wo), x.dtype)
+    grad_x = np.zeros_like(x)
+    indices = np.zeros((n, c, ho, wo), np.int64)
     for p_ in range(ho):
         for q in range(wo):
             h0, w0 = p_ * stride[0] - padding[0], q * stride[1] - padding[1]
@@ -91,6 +107,13 @@ def naive_pool2d(x, kernel, stride, padding, dilation, ceil_mode, kind, count_in
             window = x[:, :, inside_r][:, :, :, inside_c]
             if kind == "max":
                 out[:, :, p_, q] = window.max(axis=(2, 3))
+                for image, channel in itertools.product(range(n), range(c)):
+                    values = window[image, channel].ravel().tolist()
+                    first = values.index(max(values))  # the first maximum, row-major
+                    r, cc = inside_r[first // len(inside_c)], inside_c[first % len(inside_c)]
+                    indices[image, channel, p_, q] = r * w + cc
+                    if grad is not None:
+                        grad_x[image, channel, r, cc] += grad[image, channel, p_, q]
                 continue
             if divisor_override is not None:
                 divisor = divisor_override
@@ -101,7 +124,10 @@ def naive_pool2d(x, kernel, stride, padding, dilation, ceil_mode, kind, count_in
             else:
                 divisor = len(inside_r) * len(inside_c)
             out[:, :, p_, q] = window.sum(axis=(2, 3)) / divisor
-    return out
+            if grad is not None:
+                for r, cc in itertools.product(inside_r, inside_c):
+                    grad_x[:, :, r, cc] += grad[:, :, p_, q] / divisor
+    return out, grad_x, indices
 
 
 def _distinct(shape, seed=0) -> np.ndarray:
@@ -111,7 +137,7 @@ def _distinct(shape, seed=0) -> np.ndarray:
     return (rng.permutation(size) * 0.37 + rng.uniform(-0.1, 0.1, size)).reshape(shape)
 
 
-# --------------------------------------------------------------------------- conv2d combinations
+# --------------------------------------------------------------------------- problems
 
 STRIDES = [1, 2]
 PADDINGS = [0, 1, (1, 2), "same"]
@@ -134,14 +160,226 @@ def _conv_problem(stride, padding, dilation, groups, seed=0, dtype=np.float64,
     return x, w, b, s2, _pads(padding, kernel, d2), d2
 
 
+# (weight shape, stride, padding, groups) on a (3, 2, 5, 6) input: a 1x1 kernel with padding
+# larger than the kernel's reach, a kernel as wide as the input, stride 3, unequal strides
+AWKWARD_CONVS = [((2, 2, 1, 1), 1, 3, 1), ((2, 2, 3, 6), 1, (2, 0), 1), ((2, 2, 2, 2), 3, 2, 1),
+                 ((4, 1, 3, 3), (1, 2), (3, 1), 2)]
+
+POOL_COMBOS = [  # kernel, stride, padding, dilation, ceil_mode
+    ((2, 2), (2, 2), (0, 0), (1, 1), False),
+    ((3, 3), (2, 2), (1, 1), (1, 1), False),
+    ((2, 3), (1, 2), (1, 1), (1, 1), True),
+    ((3, 2), (2, 1), (1, 0), (2, 1), False),
+    ((2, 2), (3, 3), (1, 1), (2, 2), True),
+    ((3, 3), (3, 3), (0, 0), (1, 1), True),
+    ((1, 1), (2, 2), (0, 0), (1, 1), False),
+]
+AVG_POOL_COMBOS = [c for c in POOL_COMBOS if c[3] == (1, 1)]  # avg_pool2d has no dilation
+
+
+def _random_conv_geometry(rng):
+    """A random conv2d problem (asymmetric padding up to 3, dilation, stride, groups, 1x1 to
+    3x3 kernels, inputs down to one pixel wide), or None when the kernel does not fit."""
+    groups = int(rng.choice([1, 1, 2, 3]))
+    c_group, o_group = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    n, h, w = int(rng.integers(1, 5)), int(rng.integers(1, 8)), int(rng.integers(1, 8))
+    kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    stride = (1, 1)
+    if rng.random() < 0.3:
+        stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+    pads = tuple(int(v) for v in rng.integers(0, 4, 4))
+    if (h + pads[0] + pads[1] < dilation[0] * (kh - 1) + 1
+            or w + pads[2] + pads[3] < dilation[1] * (kw - 1) + 1):
+        return None
+    x = rng.standard_normal((n, c_group * groups, h, w))
+    weight = rng.standard_normal((o_group * groups, c_group, kh, kw))
+    bias = rng.standard_normal(o_group * groups)
+    return x, weight, bias, (stride, pads, dilation, groups)
+
+
+# --------------------------------------------------------------------------- the reference:
+# conv_plain against brute force
+
+
 @pytest.mark.parametrize("stride,padding,dilation,groups", CONV_COMBOS)
-def test_conv2d_forward_matches_naive_loops(stride, padding, dilation, groups):
+def test_plain_conv2d_forward_matches_brute_force(stride, padding, dilation, groups):
     x, w, b, s2, pads, d2 = _conv_problem(stride, padding, dilation, groups)
-    expected = naive_conv2d(x, w, b, s2, pads, d2, groups)
-    out = C.conv2d(_tensor(x), _tensor(w), _tensor(b), stride=stride, padding=padding,
-                   dilation=dilation, groups=groups)
+    expected = brute_force_conv2d(x, w, b, s2, pads, d2, groups)
+    out = P.conv2d_forward(x, w, b, s2, pads, d2, groups)
     assert out.shape == expected.shape
-    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_plain_conv2d_forward_on_awkward_geometries():
+    rng = _rng(6)
+    x = rng.standard_normal((3, 2, 5, 6))
+    for w_shape, stride, padding, groups in AWKWARD_CONVS:
+        w = rng.standard_normal(w_shape)
+        s2 = (stride, stride) if isinstance(stride, int) else stride
+        pads = _pads(padding, w_shape[2:], (1, 1))
+        np.testing.assert_allclose(P.conv2d_forward(x, w, None, s2, pads, (1, 1), groups),
+                                   brute_force_conv2d(x, w, None, s2, pads, (1, 1), groups),
+                                   rtol=1e-12, atol=1e-12)
+    x, w, b, s2, pads, d2 = _conv_problem(1, "valid", 1, 1, seed=5, kernel=(1, 1))
+    np.testing.assert_allclose(P.conv2d_forward(x, w, b, s2, pads, d2, 1),
+                               brute_force_conv2d(x, w, b, s2, pads, d2, 1),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_gradients_against_brute_force_vjp():
+    """dL/dx, dL/dw, dL/db of L = sum(y * g), from the plain and from the tuned backward, equal
+    the derivatives of the brute-force result (checked with the forward's linearity:
+    dL/dw[o,c,i,j] = L(e_ocij) - L(0))."""
+    x, w, b, s2, pads, d2 = _conv_problem(2, (1, 2), 2, 2, seed=9)
+    g = _rng(10).standard_normal(brute_force_conv2d(x, w, b, s2, pads, d2, 2).shape)
+    basis = np.zeros_like(w)
+    expected_w = np.empty_like(w)
+    for index in np.ndindex(w.shape):
+        basis[index] = 1.0
+        expected_w[index] = (brute_force_conv2d(x, basis, None, s2, pads, d2, 2) * g).sum()
+        basis[index] = 0.0
+    basis = np.zeros_like(x)
+    expected_x = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        basis[index] = 1.0
+        expected_x[index] = (brute_force_conv2d(basis, w, None, s2, pads, d2, 2) * g).sum()
+        basis[index] = 0.0
+    for backward in (P.conv2d_backward, CK.conv2d_backward):
+        grad_x, grad_w, grad_b = backward(g, x, w, s2, pads, d2, 2)
+        np.testing.assert_allclose(grad_w, expected_w, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(grad_b, g.sum(axis=(0, 2, 3)), rtol=1e-12)
+        np.testing.assert_allclose(grad_x, expected_x, rtol=1e-10, atol=1e-10)
+
+
+def test_plain_conv2d_random_geometries_against_brute_force():
+    """40 random geometries: the plain forward matches the loops, and its backward is their
+    exact adjoint, <dL/dx, u> = <conv(u, w), G> and <dL/dw, v> = <conv(x, v), G> for random
+    directions u, v."""
+    rng = _rng(41)
+    checked = 0
+    while checked < 40:
+        problem = _random_conv_geometry(rng)
+        if problem is None:
+            continue
+        checked += 1
+        x, weight, bias, args = problem
+        expected = brute_force_conv2d(x, weight, bias, *args)
+        np.testing.assert_allclose(P.conv2d_forward(x, weight, bias, *args), expected,
+                                   rtol=1e-12, atol=1e-12)
+        g = rng.standard_normal(expected.shape)
+        grad_x, grad_w, grad_b = P.conv2d_backward(g, x, weight, *args)
+        assert grad_x.shape == x.shape and grad_w.shape == weight.shape
+        u, v = rng.standard_normal(x.shape), rng.standard_normal(weight.shape)
+        along_u = (brute_force_conv2d(u, weight, None, *args) * g).sum()
+        along_v = (brute_force_conv2d(x, v, None, *args) * g).sum()
+        np.testing.assert_allclose((grad_x * u).sum(), along_u, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose((grad_w * v).sum(), along_v, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(grad_b, g.sum(axis=(0, 2, 3)), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("combo", POOL_COMBOS)
+def test_plain_max_pool2d_matches_brute_force(combo):
+    x = _rng(20).standard_normal((2, 3, 7, 9))
+    out = P.max_pool2d_forward(x, *combo)
+    grad = _rng(29).standard_normal(out.shape)
+    expected, expected_grad, expected_indices = brute_force_pool2d(x, *combo, kind="max",
+                                                                   grad=grad)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(P.max_pool2d_indices(x, *combo), expected_indices)
+    np.testing.assert_allclose(P.max_pool2d_backward(grad, x, *combo), expected_grad,
+                               rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("combo", AVG_POOL_COMBOS)
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_plain_avg_pool2d_matches_brute_force(combo, count_include_pad):
+    kernel, stride, padding, _, ceil_mode = combo
+    x = _rng(21).standard_normal((2, 3, 7, 9))
+    out = P.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad)
+    grad = _rng(30).standard_normal(out.shape)
+    expected, expected_grad, _ = brute_force_pool2d(
+        x, *combo, kind="avg", count_include_pad=count_include_pad, grad=grad)
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+    grad_x = P.avg_pool2d_backward(grad, x.shape, kernel, stride, padding, ceil_mode,
+                                   count_include_pad)
+    np.testing.assert_allclose(grad_x, expected_grad, rtol=1e-12, atol=1e-14)
+
+
+def test_plain_avg_pool2d_divisor_override_matches_brute_force():
+    x = _rng(22).standard_normal((1, 2, 6, 6))
+    geometry = ((3, 3), (2, 2), (1, 1))
+    out = P.avg_pool2d_forward(x, *geometry, divisor_override=5)
+    grad = _rng(31).standard_normal(out.shape)
+    expected, expected_grad, _ = brute_force_pool2d(x, *geometry, (1, 1), False, "avg",
+                                                    divisor_override=5, grad=grad)
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    np.testing.assert_allclose(P.avg_pool2d_backward(grad, x.shape, *geometry,
+                                                     divisor_override=5),
+                               expected_grad, rtol=1e-12)
+
+
+def test_plain_max_pool2d_ties_go_to_the_first_maximum():
+    """Few distinct values, so windows hold several maxima: the first in row-major order gets
+    the index and the gradient, as in the brute-force loops (and in PyTorch)."""
+    x = np.array([[[[1.0, 1.0, 2.0, 0.0], [1.0, 0.0, 2.0, 2.0],
+                    [0.0, 3.0, 5.0, 5.0], [3.0, 3.0, 5.0, 5.0]]]])
+    np.testing.assert_array_equal(P.max_pool2d_indices(x, (2, 2), (2, 2), (0, 0)),
+                                  [[[[0, 2], [9, 10]]]])
+    expected_grad = np.zeros_like(x)
+    expected_grad.reshape(-1)[[0, 2, 9, 10]] = [1.0, 2.0, 3.0, 4.0]
+    np.testing.assert_array_equal(
+        P.max_pool2d_backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), x, (2, 2), (2, 2), (0, 0)),
+        expected_grad)
+    x = _rng(32).integers(0, 3, (2, 2, 7, 9)).astype(np.float64)
+    for combo in POOL_COMBOS:
+        grad = _rng(33).standard_normal(P.max_pool2d_forward(x, *combo).shape)
+        _, expected_grad, expected_indices = brute_force_pool2d(x, *combo, kind="max",
+                                                                grad=grad)
+        np.testing.assert_array_equal(P.max_pool2d_indices(x, *combo), expected_indices)
+        np.testing.assert_allclose(P.max_pool2d_backward(grad, x, *combo), expected_grad,
+                                   rtol=1e-12, atol=1e-14)
+
+
+# --------------------------------------------------------------------------- conv2d: the tuned
+# kernels (through the public op) against conv_plain
+
+
+def _conv2d_through_op(x, w, b, stride, pads, dilation, groups, grad):
+    """Output and (dL/dx, dL/dw, dL/db) for dL/dy = grad from the Op that ``conv2d`` calls
+    (it takes the padding as (top, bottom, left, right), any four values)."""
+    xt, wt = _tensor(x, True), _tensor(w, True)
+    bt = None if b is None else _tensor(b, True)
+    out = C.Conv2dOp.apply(xt, wt, bt, stride=stride, padding=pads, dilation=dilation,
+                           groups=groups)
+    out.backward(_tensor(grad))
+    grads = [xt.grad.numpy(), wt.grad.numpy(), None if bt is None else bt.grad.numpy()]
+    return out.detach().numpy(), grads
+
+
+def _assert_same_gradients(ours, reference, rtol=1e-12, atol=1e-12):
+    for mine, theirs in zip(ours, reference, strict=True):
+        if theirs is None:
+            assert mine is None
+        else:
+            assert mine.shape == theirs.shape
+            np.testing.assert_allclose(mine, theirs, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("stride,padding,dilation,groups", CONV_COMBOS)
+def test_conv2d_matches_plain(stride, padding, dilation, groups):
+    x, w, b, s2, pads, d2 = _conv_problem(stride, padding, dilation, groups)
+    expected = P.conv2d_forward(x, w, b, s2, pads, d2, groups)
+    xt, wt, bt = _tensor(x, True), _tensor(w, True), _tensor(b, True)
+    out = C.conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12, atol=1e-12)
+    grad = _rng(19).standard_normal(expected.shape)
+    out.backward(_tensor(grad))
+    _assert_same_gradients([t.grad.numpy() for t in (xt, wt, bt)],
+                           P.conv2d_backward(grad, x, w, s2, pads, d2, groups))
 
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", CONV_COMBOS)
@@ -197,23 +435,28 @@ def test_conv2d_same_padding_even_kernels_like_torch(kernel, dilation):
 def test_conv2d_valid_padding_and_1x1_kernel():
     x, w, b, s2, pads, d2 = _conv_problem(1, "valid", 1, 1, seed=5, kernel=(1, 1))
     out = C.conv2d(_tensor(x), _tensor(w), _tensor(b), padding="valid")
-    np.testing.assert_allclose(out.numpy(), naive_conv2d(x, w, b, s2, pads, d2, 1),
+    np.testing.assert_allclose(out.numpy(), P.conv2d_forward(x, w, b, s2, pads, d2, 1),
                                rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_large_padding_and_wide_kernel():
-    """Padding larger than the kernel reach, a kernel as wide as the input, stride 3."""
+    """Padding larger than the kernel reach, a kernel as wide as the input, stride 3: forward
+    and backward as the plain version's."""
     rng = _rng(6)
     x = rng.standard_normal((3, 2, 5, 6))
-    for w_shape, stride, padding in [((2, 2, 1, 1), 1, 3), ((2, 2, 3, 6), 1, (2, 0)),
-                                     ((2, 2, 2, 2), 3, 2), ((4, 1, 3, 3), (1, 2), (3, 1))]:
+    for w_shape, stride, padding, groups in AWKWARD_CONVS:
         w = rng.standard_normal(w_shape)
-        groups = 2 if w_shape[1] == 1 else 1
         s2 = (stride, stride) if isinstance(stride, int) else stride
         pads = _pads(padding, w_shape[2:], (1, 1))
-        out = C.conv2d(_tensor(x), _tensor(w), stride=stride, padding=padding, groups=groups)
-        np.testing.assert_allclose(out.numpy(), naive_conv2d(x, w, None, s2, pads, (1, 1),
-                                                             groups), rtol=1e-12, atol=1e-12)
+        xt, wt = _tensor(x, True), _tensor(w, True)
+        out = C.conv2d(xt, wt, stride=stride, padding=padding, groups=groups)
+        np.testing.assert_allclose(out.detach().numpy(),
+                                   P.conv2d_forward(x, w, None, s2, pads, (1, 1), groups),
+                                   rtol=1e-12, atol=1e-12)
+        grad = rng.standard_normal(out.shape)
+        out.backward(_tensor(grad))
+        expected_x, expected_w, _ = P.conv2d_backward(grad, x, w, s2, pads, (1, 1), groups)
+        _assert_same_gradients([xt.grad.numpy(), wt.grad.numpy()], [expected_x, expected_w])
 
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", [
@@ -223,14 +466,15 @@ def test_conv2d_large_padding_and_wide_kernel():
 def test_conv2d_in_chunks_matches_in_one_go(stride, padding, dilation, groups, monkeypatch):
     """Small chunks (many GEMMs, the last chunk reusing scratch left by fuller ones) and, with
     the flat trick, bands of a few output rows of one image give the same values as the whole
-    batch in one chunk."""
+    batch in one chunk, which gives the plain version's."""
     x, w, b, s2, pads, d2 = _conv_problem(stride, padding, dilation, groups, seed=7,
                                           shape=(5, 4, 9, 8))
-    grad = _rng(8).standard_normal(naive_conv2d(x, w, b, s2, pads, d2, 1).shape)
+    expected = P.conv2d_forward(x, w, b, s2, pads, d2, groups)
+    grad = _rng(8).standard_normal(expected.shape)
     whole = CK.conv2d_forward(x, w, b, s2, pads, d2, groups)
-    np.testing.assert_allclose(whole, naive_conv2d(x, w, b, s2, pads, d2, groups), rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(whole, expected, rtol=1e-12, atol=1e-12)
     grads = CK.conv2d_backward(grad, x, w, s2, pads, d2, groups)
+    _assert_same_gradients(grads, P.conv2d_backward(grad, x, w, s2, pads, d2, groups))
     geometry = CK.ConvGeometry.of(x.shape, w.shape, s2, pads, d2, groups, 8)
     assert geometry.chunk == 5
     bytes_per_image = x.shape[1] * w[0, 0].size * geometry.block * 8  # of cols
@@ -259,64 +503,22 @@ def test_conv2d_in_chunks_matches_in_one_go(stride, padding, dilation, groups, m
 
 def test_conv2d_random_geometries_and_chunks(monkeypatch):
     """60 random geometries (asymmetric padding up to 3, dilation, stride, groups, 1x1 to 3x3
-    kernels, inputs down to one pixel wide) with random chunk sizes: the forward
-    matches the naive loops, and the backward is its exact adjoint, <dL/dx, u> = <conv(u, w), G>
-    and <dL/dw, v> = <conv(x, v), G> for random directions u, v."""
+    kernels, inputs down to one pixel wide) with random chunk sizes, through conv2d's Op: the
+    output and all three gradients match the plain version's."""
     rng = _rng(40)
     checked = 0
     while checked < 60:
-        groups = int(rng.choice([1, 1, 2, 3]))
-        c_group, o_group = int(rng.integers(1, 3)), int(rng.integers(1, 3))
-        n, h, w = int(rng.integers(1, 5)), int(rng.integers(1, 8)), int(rng.integers(1, 8))
-        kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-        stride = (1, 1)
-        if rng.random() < 0.3:
-            stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
-        dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
-        pads = tuple(int(v) for v in rng.integers(0, 4, 4))
-        if (h + pads[0] + pads[1] < dilation[0] * (kh - 1) + 1
-                or w + pads[2] + pads[3] < dilation[1] * (kw - 1) + 1):
+        problem = _random_conv_geometry(rng)
+        if problem is None:
             continue
         checked += 1
-        x = rng.standard_normal((n, c_group * groups, h, w))
-        weight = rng.standard_normal((o_group * groups, c_group, kh, kw))
-        bias = rng.standard_normal(o_group * groups)
+        x, weight, bias, args = problem
         monkeypatch.setattr(CK, "_CHUNK_BYTES", int(rng.choice([8, 300, 3000, 5 << 19])))
-        args = (stride, pads, dilation, groups)
-        expected = naive_conv2d(x, weight, bias, *args)
-        np.testing.assert_allclose(CK.conv2d_forward(x, weight, bias, *args), expected,
-                                   rtol=1e-12, atol=1e-12)
+        expected = P.conv2d_forward(x, weight, bias, *args)
         g = rng.standard_normal(expected.shape)
-        grad_x, grad_w, grad_b = CK.conv2d_backward(g, x, weight, *args)
-        u, v = rng.standard_normal(x.shape), rng.standard_normal(weight.shape)
-        along_u = (naive_conv2d(u, weight, None, *args) * g).sum()
-        along_v = (naive_conv2d(x, v, None, *args) * g).sum()
-        np.testing.assert_allclose((grad_x * u).sum(), along_u, rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose((grad_w * v).sum(), along_v, rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(grad_b, g.sum(axis=(0, 2, 3)), rtol=1e-12, atol=1e-12)
-
-
-def test_conv2d_gradients_against_naive_vjp():
-    """dL/dx, dL/dw, dL/db of L = sum(y * g) equal the derivatives of the naive loops' result
-    (checked with the naive forward's linearity: dL/dw[o,c,i,j] = L(e_ocij) - L(0))."""
-    x, w, b, s2, pads, d2 = _conv_problem(2, (1, 2), 2, 2, seed=9)
-    g = _rng(10).standard_normal(naive_conv2d(x, w, b, s2, pads, d2, 2).shape)
-    grad_x, grad_w, grad_b = CK.conv2d_backward(g, x, w, s2, pads, d2, 2)
-    basis = np.zeros_like(w)
-    expected_w = np.empty_like(w)
-    for index in np.ndindex(w.shape):
-        basis[index] = 1.0
-        expected_w[index] = (naive_conv2d(x, basis, None, s2, pads, d2, 2) * g).sum()
-        basis[index] = 0.0
-    np.testing.assert_allclose(grad_w, expected_w, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(grad_b, g.sum(axis=(0, 2, 3)), rtol=1e-12)
-    basis = np.zeros_like(x)
-    expected_x = np.empty_like(x)
-    for index in np.ndindex(x.shape):
-        basis[index] = 1.0
-        expected_x[index] = (naive_conv2d(basis, w, None, s2, pads, d2, 2) * g).sum()
-        basis[index] = 0.0
-    np.testing.assert_allclose(grad_x, expected_x, rtol=1e-10, atol=1e-10)
+        out, grads = _conv2d_through_op(x, weight, bias, *args, g)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        _assert_same_gradients(grads, P.conv2d_backward(g, x, weight, *args))
 
 
 def test_conv2d_skips_gradients_nobody_needs():
@@ -355,8 +557,8 @@ def test_conv2d_keeps_float32_and_float64():
         assert out.dtype == dtype
         assert xt.grad.dtype == wt.grad.dtype == bt.grad.dtype == dtype
     x32, w32, b32, s2, pads, d2 = _conv_problem(2, 1, 1, 1, seed=13, dtype=np.float32)
-    expected = naive_conv2d(x32.astype(np.float64), w32.astype(np.float64),
-                            b32.astype(np.float64), s2, pads, d2, 1)
+    expected = P.conv2d_forward(x32.astype(np.float64), w32.astype(np.float64),
+                                b32.astype(np.float64), s2, pads, d2, 1)
     out = C.conv2d(_tensor(x32), _tensor(w32), _tensor(b32), stride=2, padding=1)
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5)
 
@@ -370,12 +572,13 @@ def test_conv2d_scratch_memory_is_safe_across_shapes():
     for _ in range(2):
         for x, w, b, s2, pads, d2 in problems:
             out = CK.conv2d_forward(x, w, b, s2, pads, d2, 1)
-            np.testing.assert_allclose(out, naive_conv2d(x, w, b, s2, pads, d2, 1),
+            np.testing.assert_allclose(out, P.conv2d_forward(x, w, b, s2, pads, d2, 1),
                                        rtol=1e-12, atol=1e-12)
     CK.clear_workspace()
     x, w, b, s2, pads, d2 = problems[0]
     np.testing.assert_allclose(CK.conv2d_forward(x, w, b, s2, pads, d2, 1),
-                               naive_conv2d(x, w, b, s2, pads, d2, 1), rtol=1e-12, atol=1e-12)
+                               P.conv2d_forward(x, w, b, s2, pads, d2, 1), rtol=1e-12,
+                               atol=1e-12)
 
 
 @pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), (2, 1)])
@@ -398,9 +601,8 @@ def test_conv2d_big_input_uses_huge_page_scratch_memory():
     rng = _rng(18)
     x = rng.standard_normal((4, 16, 128, 128)).astype(np.float32)
     w = rng.standard_normal((8, 16, 3, 3)).astype(np.float32)
-    xpad = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
-    windows = np.lib.stride_tricks.sliding_window_view(xpad, (3, 3), axis=(2, 3))
-    expected = np.einsum("nchwij,ocij->nohw", windows, w.astype(np.float64), optimize=True)
+    expected = P.conv2d_forward(x.astype(np.float64), w.astype(np.float64), None, (1, 1),
+                                (1, 1, 1, 1), (1, 1), 1)
     out = CK.conv2d_forward(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), 1)
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
 
@@ -429,21 +631,12 @@ def test_conv2d_is_first_order_only():
     x, w, b, *_ = _conv_problem(1, 1, 1, 1, seed=16)
     xt, wt = _tensor(x, True), _tensor(w, True)
     out = C.conv2d(xt, wt, padding=1).sum()
-    with pytest.raises(NotImplementedError, match="conv2d supports first-order gradients only"):
+    with pytest.raises(NotImplementedError, match="Conv2d supports first-order gradients only"):
         mt.autograd.grad(out, [xt], create_graph=True)
 
 
-# --------------------------------------------------------------------------- pooling
-
-POOL_COMBOS = [  # kernel, stride, padding, dilation, ceil_mode
-    ((2, 2), (2, 2), (0, 0), (1, 1), False),
-    ((3, 3), (2, 2), (1, 1), (1, 1), False),
-    ((2, 3), (1, 2), (1, 1), (1, 1), True),
-    ((3, 2), (2, 1), (1, 0), (2, 1), False),
-    ((2, 2), (3, 3), (1, 1), (2, 2), True),
-    ((3, 3), (3, 3), (0, 0), (1, 1), True),
-    ((1, 1), (2, 2), (0, 0), (1, 1), False),
-]
+# --------------------------------------------------------------------------- pooling: the tuned
+# kernels (through the public ops) against conv_plain
 
 
 def _pool_call(x, combo, kind, **extra):
@@ -453,30 +646,91 @@ def _pool_call(x, combo, kind, **extra):
     return C.avg_pool2d(x, kernel, stride, padding, ceil_mode, **extra)
 
 
+def _assert_max_pool2d_matches_plain(x, combo, grad_seed):
+    """max_pool2d's output, indices and gradient equal the plain version's."""
+    kernel, stride, padding, dilation, ceil_mode = combo
+    xt = _tensor(x, True)
+    out, indices = C.max_pool2d(xt, kernel, stride, padding, dilation, ceil_mode,
+                                return_indices=True)
+    expected = P.max_pool2d_forward(x, *combo)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.detach().numpy(), expected)
+    np.testing.assert_array_equal(indices.numpy(), P.max_pool2d_indices(x, *combo))
+    grad = _rng(grad_seed).standard_normal(out.shape)
+    out.backward(_tensor(grad))
+    np.testing.assert_allclose(xt.grad.numpy(), P.max_pool2d_backward(grad, x, *combo),
+                               rtol=1e-12, atol=1e-14)
+
+
+def _assert_avg_pool2d_matches_plain(x, combo, grad_seed, **options):
+    """avg_pool2d's output and gradient equal the plain version's (``options``:
+    count_include_pad, divisor_override)."""
+    kernel, stride, padding, _, ceil_mode = combo
+    xt = _tensor(x, True)
+    out = C.avg_pool2d(xt, kernel, stride, padding, ceil_mode, **options)
+    expected = P.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, **options)
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12, atol=1e-14)
+    grad = _rng(grad_seed).standard_normal(out.shape)
+    out.backward(_tensor(grad))
+    expected_grad = P.avg_pool2d_backward(grad, x.shape, kernel, stride, padding, ceil_mode,
+                                          **options)
+    np.testing.assert_allclose(xt.grad.numpy(), expected_grad, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("combo", POOL_COMBOS)
-def test_max_pool2d_matches_naive_loops(combo):
-    x = _rng(20).standard_normal((2, 3, 7, 9))
-    out = _pool_call(_tensor(x), combo, "max")
-    expected = naive_pool2d(x, *combo, kind="max")
-    assert out.shape == expected.shape
-    np.testing.assert_array_equal(out.numpy(), expected)
+def test_max_pool2d_matches_plain(combo):
+    _assert_max_pool2d_matches_plain(_rng(20).standard_normal((2, 3, 7, 9)), combo, 34)
 
 
-@pytest.mark.parametrize("combo", [c for c in POOL_COMBOS if c[3] == (1, 1)])
+@pytest.mark.parametrize("combo", AVG_POOL_COMBOS)
 @pytest.mark.parametrize("count_include_pad", [True, False])
-def test_avg_pool2d_matches_naive_loops(combo, count_include_pad):
-    x = _rng(21).standard_normal((2, 3, 7, 9))
-    out = _pool_call(_tensor(x), combo, "avg", count_include_pad=count_include_pad)
-    expected = naive_pool2d(x, *combo, kind="avg", count_include_pad=count_include_pad)
-    assert out.shape == expected.shape
-    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-14)
+def test_avg_pool2d_matches_plain(combo, count_include_pad):
+    _assert_avg_pool2d_matches_plain(_rng(21).standard_normal((2, 3, 7, 9)), combo, 35,
+                                     count_include_pad=count_include_pad)
 
 
 def test_avg_pool2d_divisor_override():
     x = _rng(22).standard_normal((1, 2, 6, 6))
-    out = C.avg_pool2d(_tensor(x), 3, 2, 1, divisor_override=5)
-    expected = naive_pool2d(x, (3, 3), (2, 2), (1, 1), (1, 1), False, "avg", divisor_override=5)
-    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    _assert_avg_pool2d_matches_plain(x, ((3, 3), (2, 2), (1, 1), (1, 1), False), 36,
+                                     divisor_override=5)
+
+
+def test_max_pool2d_ties_match_plain():
+    """Few distinct values, so windows hold several maxima: the same one wins in both."""
+    x = _rng(37).integers(0, 3, (2, 2, 7, 9)).astype(np.float64)
+    for combo in POOL_COMBOS:
+        _assert_max_pool2d_matches_plain(x, combo, 38)
+
+
+def test_pools_random_geometries_match_plain():
+    """60 random pooling geometries (kernels 1 to 3, strides 1 to 3, padding up to half the
+    window, dilation, ceil_mode, inputs down to one pixel): output, indices and gradients as
+    the plain version's."""
+    rng = _rng(42)
+    checked = 0
+    while checked < 60:
+        kernel = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        if rng.random() < 0.5:
+            dilation = (1, 1)
+        padding = tuple(int(rng.integers(0, (d * (k - 1) + 1) // 2 + 1))
+                        for k, d in zip(kernel, dilation))
+        ceil_mode = bool(rng.random() < 0.5)
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3)),
+                 int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+        sizes = [P.pool_output_size(size, k, s, p, d, ceil_mode)
+                 for size, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation)]
+        if min(sizes) < 1:
+            continue
+        checked += 1
+        x = rng.standard_normal(shape)
+        combo = (kernel, stride, padding, dilation, ceil_mode)
+        _assert_max_pool2d_matches_plain(x, combo, 43 + checked)
+        if dilation == (1, 1):
+            _assert_avg_pool2d_matches_plain(x, combo, 143 + checked,
+                                             count_include_pad=bool(rng.random() < 0.5))
 
 
 @pytest.mark.parametrize("combo", POOL_COMBOS)
@@ -627,11 +881,17 @@ def test_clear_errors(call, error, match):
 GRADCHECK_CASES = [
     Case("conv2d_stride2_pad_dilation_groups",
          lambda x, w, b: C.conv2d(x, w, b, stride=2, padding=(1, 2), dilation=(2, 1), groups=2),
-         [(2, 4, 6, 7), (2, 2, 2, 3), (2,)], double=False),
+         [(2, 4, 6, 7), (2, 2, 2, 3), (2,)], double=False,
+         reference=lambda x, w, b: P.conv2d_forward(x, w, b, (2, 2), (1, 1, 2, 2), (2, 1), 2)),
+    # "same" with a 2x3 kernel pads 0 above, 1 below, 1 on each side (PyTorch's split)
     Case("conv2d_same_no_bias", lambda x, w: C.conv2d(x, w, padding="same"),
-         [(1, 2, 5, 6), (3, 2, 2, 3)], double=False),
+         [(1, 2, 5, 6), (3, 2, 2, 3)], double=False,
+         reference=lambda x, w: P.conv2d_forward(x, w, None, (1, 1), (0, 1, 1, 1), (1, 1), 1)),
     Case("max_pool2d_overlapping", lambda x: C.max_pool2d(x, 3, 2, 1, ceil_mode=True),
-         [(2, 2, 6, 7)], double=False, distinct=True),
+         [(2, 2, 6, 7)], double=False, distinct=True,
+         reference=lambda x: P.max_pool2d_forward(x, (3, 3), (2, 2), (1, 1), ceil_mode=True)),
     Case("avg_pool2d_exclude_pad", lambda x: C.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
-         [(2, 2, 6, 7)], double=False),
+         [(2, 2, 6, 7)], double=False,
+         reference=lambda x: P.avg_pool2d_forward(x, (3, 3), (2, 2), (1, 1),
+                                                  count_include_pad=False)),
 ]

@@ -1,5 +1,31 @@
 """The conv2d kernels on NumPy arrays: a convolution as matrix products (im2col), made fast.
 
+Read ``conv_plain.py`` first. It is the same convolution in a few dozen plain lines (pad the
+input, copy one strided slice per kernel offset into the cols array, one matmul; col2im adds
+each slice back), and the tests hold this module to its results. The arithmetic here is the
+same, im2col, the same GEMMs, col2im; what differs is where the numbers live and how often
+memory is touched, because that, not the multiplications, is what a plain im2col spends its
+time on. What each trick saves (details below):
+
+* Chunks and bands instead of the whole cols matrix: the plain version builds all of it at once,
+  kH*kW times the size of the input (tens of MB; one 16-channel 128×128 image alone has 10 MB of
+  cols), written out to main memory and read back. Here about 2.5 MB (``_CHUNK_BYTES``) at a
+  time, which stays in the CPU cache, and the backward pass rebuilds them instead of keeping
+  anything but the input alive.
+* The flat trick (stride 1): the plain version copies kH*kW strided views, each made of many
+  short rows; here every kernel offset is one shift of a flat canvas, so one contiguous copy (or
+  addition) of C whole rows. Copies of many short rows are several times slower. For that the
+  rows of cols are ordered (i, j, c), not the plain version's (c, i, j) (which matches the layout
+  of the weights and needs no reordering). The padding costs no GEMM columns (the wrapped-around
+  reads are zeroed instead); the garbage columns between images cost a few percent.
+* Scratch memory kept between calls (a per-thread ``_Workspace``) instead of fresh arrays per
+  call: no page faults each time, and the big arrays sit on 2 MB huge pages (fewer TLB misses
+  than with 4 kB pages). Rows are padded to an odd number of cache lines, because row lengths
+  that are multiples of large powers of two make BLAS slower.
+* dL/dW, a small result over a long shared dimension, as a batch of partial products that are
+  summed (``_matmul_nt``): several times faster than one long product. The bias is added as a
+  full plane, and gradients nobody needs (``need_input``, ``need_weight``) are not computed.
+
 The public ``conv2d`` and its ``Op`` are in ``microtensor/ops/conv.py``; this module does the
 arithmetic on arrays.
 

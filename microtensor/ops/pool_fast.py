@@ -1,5 +1,23 @@
 """The pooling kernels on NumPy arrays: max and average pooling, one kernel offset at a time.
 
+Read ``conv_plain.py`` first. There pooling is im2col followed by a max (or a sum) over the
+window axis, and the backward is col2im of the gradient routed to each window's argmax (or
+spread as g/divisor over the window); the tests hold this module to its results. The values are
+the same here; the difference is memory:
+
+* No window array. The plain version materialises every window's values, (C, kH*kW, N, Ho, Wo):
+  kH*kW values per output (9 for 3x3 windows), and its backward builds a gradient array of the
+  same size (a one-hot one for max pooling). Here each kernel offset's strided view of the
+  input is visited once and folded into a running result, so the work arrays are output-sized.
+* Max pooling keeps the winner as the offset t = i*kW + j in a uint8 (1 byte per output where
+  an int64 argmax takes 8), updated with a running ``maximum`` rather than a masked assignment
+  (slow in NumPy). The rule is PyTorch's: first maximum on ties, and a NaN always takes over
+  (so the last NaN of a window wins; ``conv_plain`` picks the first). The backward adds, offset
+  by offset, the gradient of the outputs that this offset won.
+* Where windows cannot overlap (stride at least the window), the backward writes each offset's
+  share instead of adding it. The input is padded only when the geometry needs it, and the
+  average's divisor is a scalar when it is the same for every window.
+
 The public ``max_pool2d``/``avg_pool2d`` and their ``Op``s are in ``microtensor/ops/conv.py``.
 
 Pooling windows are visited the same way, one kernel offset (i, j) at a time: the strided view
