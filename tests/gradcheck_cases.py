@@ -1,8 +1,11 @@
-"""Shared helpers for gradient-check cases.
+"""Shared helpers for the per-op checks.
 
 Every test module may define ``GRADCHECK_CASES``: a list of ``Case``. ``tests/test_gradcheck.py``
-runs gradcheck (and gradgradcheck where ``double`` is set) on all of them, and fails if some
-``Op`` subclass in the package is exercised by no case.
+runs gradcheck (and gradgradcheck where ``double`` is set) on all of them, and compares the
+forward result with ``reference`` (the same computation in plain NumPy) where a case has one.
+``tests/test_op_registry.py`` fails if some ``Op`` of the package is exercised by no gradcheck
+case, by no case with a NumPy reference, or (when it supports double backward) by no
+gradgradcheck case.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ class Case:
     positive: bool = False  # draw inputs from (0.5, 2) instead of N(0, 1)
     distinct: bool = False  # make values well separated (max, sort-like ops: no ties)
     kwargs: dict = field(default_factory=dict)
+    # the forward in plain NumPy: called with the inputs as arrays, returns the expected output
+    # (an array, or a tuple of arrays for several outputs)
+    reference: Callable[..., Any] | None = None
 
     def inputs(self, seed: int = 0) -> tuple[Any, ...]:
         rng = np.random.default_rng(seed)
@@ -43,6 +49,10 @@ class Case:
                 values = rng.standard_normal(shape)
             made.append(mt.tensor(values, dtype=mt.float64, requires_grad=True))
         return tuple(made)
+
+    def reference_arrays(self, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The inputs as NumPy arrays (Tensors unwrapped), for ``reference``."""
+        return tuple(x.detach().numpy() if isinstance(x, mt.Tensor) else x for x in inputs)
 
     def __repr__(self) -> str:
         return self.name

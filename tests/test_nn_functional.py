@@ -27,23 +27,61 @@ def _bn_eval(x, w, b):
     return F.batch_norm(x, rm, rv, w, b, training=False)
 
 
+def _np_erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def _np_batch_norm(x, w=None, b=None, mean=None, var=None, eps=1e-5):
+    """(x - mean) / sqrt(var + eps) · w + b per channel (axis 1); without mean and var, the
+    batch's mean and biased variance over every axis but 1 (training mode)."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    mean = x.mean(axis=axes) if mean is None else mean
+    var = ((x - mean.reshape(channel)) ** 2).mean(axis=axes) if var is None else var
+    out = (x - mean.reshape(channel)) / np.sqrt(var.reshape(channel) + eps)
+    if w is not None:
+        out = out * w.reshape(channel) + b.reshape(channel)
+    return out
+
+
+def _np_dropout_seed_3(x, p=0.4):
+    """F.dropout with mt.Generator(3): the generator is NumPy's default_rng(3), each element is
+    kept where its uniform draw is >= p and then scaled by 1/(1-p)."""
+    keep = np.random.default_rng(3).random(x.shape) >= p
+    return np.where(keep, x / (1 - p), 0.0)
+
+
 GRADCHECK_CASES = [
-    Case("nn_linear", F.linear, [(3, 4), (2, 4), (2,)]),
-    Case("nn_linear_nd_no_bias", lambda x, w: F.linear(x, w), [(2, 3, 4), (5, 4)]),
-    Case("nn_linear_vector_input", F.linear, [(4,), (3, 4), (3,)]),
-    Case("nn_leaky_relu", lambda x: F.leaky_relu(x, 0.2), [(3, 4)], distinct=True),
-    Case("nn_elu", lambda x: F.elu(x - 1.0, alpha=1.5), [(3, 4)], distinct=True),
-    Case("nn_softplus", F.softplus, [(3, 4)]),
-    Case("nn_softplus_beta", lambda x: F.softplus(x * 3, beta=2.0, threshold=5.0), [(3, 4)]),
-    Case("nn_gelu", F.gelu, [(3, 4)]),
-    Case("nn_gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), [(3, 4)]),
-    Case("nn_erf", lambda x: erf(x * 1.5), [(3, 4)]),
-    Case("nn_dropout", lambda x: F.dropout(x, 0.4, generator=mt.Generator(3)), [(4, 5)]),
-    Case("nn_batch_norm_train_2d", _bn_train, [(5, 3), (3,), (3,)]),
-    Case("nn_batch_norm_train_4d", _bn_train, [(3, 3, 2, 2), (3,), (3,)]),
+    Case("nn_linear", F.linear, [(3, 4), (2, 4), (2,)],
+         reference=lambda x, w, b: x @ w.T + b),
+    Case("nn_linear_nd_no_bias", lambda x, w: F.linear(x, w), [(2, 3, 4), (5, 4)],
+         reference=lambda x, w: x @ w.T),
+    Case("nn_linear_vector_input", F.linear, [(4,), (3, 4), (3,)],
+         reference=lambda x, w, b: w @ x + b),
+    Case("nn_leaky_relu", lambda x: F.leaky_relu(x, 0.2), [(3, 4)], distinct=True,
+         reference=lambda x: np.where(x > 0, x, 0.2 * x)),
+    Case("nn_elu", lambda x: F.elu(x - 1.0, alpha=1.5), [(3, 4)], distinct=True,
+         reference=lambda x: np.where(x - 1 > 0, x - 1, 1.5 * np.expm1(x - 1))),
+    Case("nn_softplus", F.softplus, [(3, 4)],
+         reference=lambda x: np.where(x > 20, x, np.log1p(np.exp(x)))),
+    Case("nn_softplus_beta", lambda x: F.softplus(x * 3, beta=2.0, threshold=5.0), [(3, 4)],
+         reference=lambda x: np.where(2 * (3 * x) > 5, 3 * x, np.log1p(np.exp(2 * (3 * x))) / 2)),
+    Case("nn_gelu", F.gelu, [(3, 4)],
+         reference=lambda x: 0.5 * x * (1 + _np_erf(x / math.sqrt(2)))),
+    Case("nn_gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), [(3, 4)],
+         reference=lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi)
+                                                    * (x + 0.044715 * x**3)))),
+    Case("nn_erf", lambda x: erf(x * 1.5), [(3, 4)], reference=lambda x: _np_erf(x * 1.5)),
+    Case("nn_dropout", lambda x: F.dropout(x, 0.4, generator=mt.Generator(3)), [(4, 5)],
+         reference=_np_dropout_seed_3),
+    Case("nn_batch_norm_train_2d", _bn_train, [(5, 3), (3,), (3,)], reference=_np_batch_norm),
+    Case("nn_batch_norm_train_4d", _bn_train, [(3, 3, 2, 2), (3,), (3,)],
+         reference=_np_batch_norm),
     Case("nn_batch_norm_train_no_affine",
-         lambda x: F.batch_norm(x, None, None, training=True) ** 2, [(4, 3, 2)]),
-    Case("nn_batch_norm_eval", _bn_eval, [(4, 3, 2), (3,), (3,)]),
+         lambda x: F.batch_norm(x, None, None, training=True) ** 2, [(4, 3, 2)],
+         reference=lambda x: _np_batch_norm(x) ** 2),
+    Case("nn_batch_norm_eval", _bn_eval, [(4, 3, 2), (3,), (3,)],
+         reference=lambda x, w, b: _np_batch_norm(x, w, b, RUNNING_MEAN, RUNNING_VAR)),
 ]
 
 

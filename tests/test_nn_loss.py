@@ -11,37 +11,112 @@ import microtensor.nn.functional as F
 from microtensor import nn
 from tests.gradcheck_cases import Case
 
-TARGET = mt.tensor([1, 0, 3, -100, 2])
-TARGET_4D = mt.tensor(np.random.default_rng(0).integers(0, 3, (2, 2, 3)))
-CLASS_WEIGHT = mt.tensor([0.5, 2.0, 1.0, 1.5], dtype=mt.float64)
+TARGET_NP = np.array([1, 0, 3, -100, 2])
+TARGET_4D_NP = np.random.default_rng(0).integers(0, 3, (2, 2, 3))
+CLASS_WEIGHT_NP = np.array([0.5, 2.0, 1.0, 1.5])
+TARGET = mt.tensor(TARGET_NP)
+TARGET_4D = mt.tensor(TARGET_4D_NP)
+CLASS_WEIGHT = mt.tensor(CLASS_WEIGHT_NP, dtype=mt.float64)
+
+
+def _np_log_softmax(x, axis=1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return np.log(e / e.sum(axis=axis, keepdims=True))
+
+
+def _np_cross_entropy(x, target, weight=None, smoothing=0.0, reduction="mean",
+                      ignore_index=-100):
+    """PyTorch's cross-entropy with class-index targets, classes on axis 1:
+    ℓᵢ = (1-ε)·w[tᵢ]·(-log pᵢ[tᵢ]) + (ε/C)·Σ_c w[c]·(-log pᵢ[c]), 0 where tᵢ is ignored;
+    "mean" divides Σ ℓᵢ by Σ w[tᵢ] over the kept positions."""
+    classes = x.shape[1]
+    w = np.ones(classes) if weight is None else weight
+    kept = target != ignore_index
+    t = np.where(kept, target, 0)
+    nll = -np.moveaxis(_np_log_softmax(x), 1, -1)  # (N, d..., C)
+    picked = np.take_along_axis(nll, t[..., None], axis=-1)[..., 0]
+    loss = (1 - smoothing) * w[t] * picked + smoothing / classes * (nll * w).sum(axis=-1)
+    loss = np.where(kept, loss, 0.0)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / np.where(kept, w[t], 0.0).sum()
+
+
+def _np_soft_cross_entropy(x, logits_of_target, smoothing):
+    """Probability targets q = softmax(y) smoothed to (1-ε)·q + ε/C: mean of -Σ_c q_c log p_c."""
+    q = np.exp(_np_log_softmax(logits_of_target))
+    q = (1 - smoothing) * q + smoothing / x.shape[1]
+    return (-(q * _np_log_softmax(x)).sum(axis=1)).mean()
+
+
+def _np_nll_loss(x, target, weight=None, reduction="mean"):
+    """-w[tᵢ]·x[i, tᵢ], 0 where tᵢ = -100; "mean" divides by Σ w[tᵢ] over the kept rows."""
+    w = np.ones(x.shape[1]) if weight is None else weight
+    kept = target != -100
+    t = np.where(kept, target, 0)
+    loss = np.where(kept, -w[t] * x[np.arange(len(t)), t], 0.0)
+    if reduction == "none":
+        return loss
+    return loss.sum() / np.where(kept, w[t], 0.0).sum()
+
+
+def _np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _np_bce(p, y, weight=1.0):
+    """-w·(y log p + (1-y) log(1-p)), each log clamped at -100 (PyTorch)."""
+    return -weight * (y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log(1 - p), -100))
+
+
+def _np_bce_with_logits(x, y, weight=1.0, pos_weight=1.0):
+    """-w·(pw·y·log σ(x) + (1-y)·log(1-σ(x)))."""
+    s = _np_sigmoid(x)
+    return -weight * (pos_weight * y * np.log(s) + (1 - y) * np.log(1 - s))
+
 
 GRADCHECK_CASES = [
-    Case("nn_cross_entropy", lambda x: F.cross_entropy(x, TARGET), [(5, 4)]),
+    Case("nn_cross_entropy", lambda x: F.cross_entropy(x, TARGET), [(5, 4)],
+         reference=lambda x: _np_cross_entropy(x, TARGET_NP)),
     Case("nn_cross_entropy_weight_smoothing",
-         lambda x: F.cross_entropy(x, TARGET, weight=CLASS_WEIGHT, label_smoothing=0.2), [(5, 4)]),
+         lambda x: F.cross_entropy(x, TARGET, weight=CLASS_WEIGHT, label_smoothing=0.2), [(5, 4)],
+         reference=lambda x: _np_cross_entropy(x, TARGET_NP, CLASS_WEIGHT_NP, 0.2)),
     Case("nn_cross_entropy_sum",
-         lambda x: F.cross_entropy(x, TARGET, reduction="sum", label_smoothing=0.1), [(5, 4)]),
+         lambda x: F.cross_entropy(x, TARGET, reduction="sum", label_smoothing=0.1), [(5, 4)],
+         reference=lambda x: _np_cross_entropy(x, TARGET_NP, smoothing=0.1, reduction="sum")),
     Case("nn_cross_entropy_none_4d", lambda x: F.cross_entropy(x, TARGET_4D, reduction="none"),
-         [(2, 3, 2, 3)]),
+         [(2, 3, 2, 3)],
+         reference=lambda x: _np_cross_entropy(x, TARGET_4D_NP, reduction="none")),
     Case("nn_cross_entropy_probabilities",
-         lambda x, y: F.cross_entropy(x, y.softmax(1), label_smoothing=0.1), [(3, 4), (3, 4)]),
-    Case("nn_nll_loss", lambda x: F.nll_loss(x, TARGET, weight=CLASS_WEIGHT), [(5, 4)]),
-    Case("nn_nll_loss_none", lambda x: F.nll_loss(x, TARGET, reduction="none"), [(5, 4)]),
+         lambda x, y: F.cross_entropy(x, y.softmax(1), label_smoothing=0.1), [(3, 4), (3, 4)],
+         reference=lambda x, y: _np_soft_cross_entropy(x, y, 0.1)),
+    Case("nn_nll_loss", lambda x: F.nll_loss(x, TARGET, weight=CLASS_WEIGHT), [(5, 4)],
+         reference=lambda x: _np_nll_loss(x, TARGET_NP, CLASS_WEIGHT_NP)),
+    Case("nn_nll_loss_none", lambda x: F.nll_loss(x, TARGET, reduction="none"), [(5, 4)],
+         reference=lambda x: _np_nll_loss(x, TARGET_NP, reduction="none")),
     Case("nn_bce", lambda x, y: F.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
-         [(3, 4), (3, 4)]),
+         [(3, 4), (3, 4)],
+         reference=lambda x, y: _np_bce(_np_sigmoid(x), _np_sigmoid(y)).mean()),
     Case("nn_bce_weight_none",
          lambda x, y: F.binary_cross_entropy(x.sigmoid(), y.sigmoid(), weight=CLASS_WEIGHT,
-                                             reduction="none"), [(3, 4), (3, 4)]),
+                                             reduction="none"), [(3, 4), (3, 4)],
+         reference=lambda x, y: _np_bce(_np_sigmoid(x), _np_sigmoid(y), CLASS_WEIGHT_NP)),
     Case("nn_bce_with_logits", lambda x, y: F.binary_cross_entropy_with_logits(x, y.sigmoid()),
-         [(3, 4), (3, 4)]),
+         [(3, 4), (3, 4)],
+         reference=lambda x, y: _np_bce_with_logits(x, _np_sigmoid(y)).mean()),
     Case("nn_bce_with_logits_pos_weight",
          lambda x, y: F.binary_cross_entropy_with_logits(
              x * 3, y.sigmoid(), weight=CLASS_WEIGHT, pos_weight=CLASS_WEIGHT * 2,
-             reduction="sum"), [(3, 4), (3, 4)]),
-    Case("nn_mse", F.mse_loss, [(3, 4), (3, 4)]),
+             reduction="sum"), [(3, 4), (3, 4)],
+         reference=lambda x, y: _np_bce_with_logits(x * 3, _np_sigmoid(y), CLASS_WEIGHT_NP,
+                                                    CLASS_WEIGHT_NP * 2).sum()),
+    Case("nn_mse", F.mse_loss, [(3, 4), (3, 4)], reference=lambda x, y: ((x - y) ** 2).mean()),
     Case("nn_mse_broadcast_none", lambda x, y: F.mse_loss(x, y, reduction="none"),
-         [(3, 4), (3, 4)]),
-    Case("nn_l1", lambda x, y: F.l1_loss(x, y, reduction="sum"), [(3, 4), (3, 4)]),
+         [(3, 4), (3, 4)], reference=lambda x, y: (x - y) ** 2),
+    Case("nn_l1", lambda x, y: F.l1_loss(x, y, reduction="sum"), [(3, 4), (3, 4)],
+         reference=lambda x, y: np.abs(x - y).sum()),
 ]
 
 
