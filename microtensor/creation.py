@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from microtensor import _dtypes
+from microtensor import random as _random
 from microtensor.ops.shape import shape_arg
-from microtensor.random import Generator, generator
+from microtensor.random import Generator
 from microtensor.tensor import Tensor
 
 
@@ -69,19 +70,19 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
     return _finish(np.full(shape_arg((size,)), fill_value, _dtypes.resolve(dtype)), requires_grad)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _finish(np.zeros(input.shape, dtype or input.dtype), requires_grad)
 
 
-def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _finish(np.ones(input.shape, dtype or input.dtype), requires_grad)
 
 
-def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _finish(np.empty(input.shape, dtype or input.dtype), requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, dtype: Any = None,  # noqa: A002
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None,
               requires_grad: bool = False) -> Tensor:
     return _finish(np.full(input.shape, fill_value, dtype or input.dtype), requires_grad)
 
@@ -89,14 +90,14 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None,  # noqa: A002
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    values = _rng(generator).random(shape_arg(size))
+    values = _random.generator(generator).random(shape_arg(size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    values = _rng(generator).standard_normal(shape_arg(size))
+    values = _random.generator(generator).standard_normal(shape_arg(size))
     return _finish(values.astype(_float_dtype(dtype)), requires_grad)
 
 
@@ -105,19 +106,19 @@ def randint(low: int, high: int | None = None, size: Any = (), *,
     """Integers in [low, high) (``randint(high, size)`` starts at 0, as in PyTorch)."""
     if high is None or isinstance(high, tuple | list):  # randint(high, size)
         low, high, size = 0, low, size if high is None else high
-    values = _rng(generator).integers(low, high, size=shape_arg((size,)))
+    values = _random.generator(generator).integers(low, high, size=shape_arg((size,)))
     return Tensor._make(values.astype(_dtypes.int64 if dtype is None else _dtypes.resolve(dtype)))
 
 
 def randperm(n: int, *, generator: Generator | None = None) -> Tensor:
-    return Tensor._make(_rng(generator).permutation(n).astype(np.int64))
+    return Tensor._make(_random.generator(generator).permutation(n).astype(np.int64))
 
 
-def rand_like(input: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def rand_like(input: Tensor, requires_grad: bool = False) -> Tensor:
     return rand(*input.shape, dtype=input.dtype, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def randn_like(input: Tensor, requires_grad: bool = False) -> Tensor:
     return randn(*input.shape, dtype=input.dtype, requires_grad=requires_grad)
 
 
@@ -140,7 +141,3 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
 def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False
         ) -> Tensor:
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
-
-
-def _rng(gen: Generator | None) -> np.random.Generator:
-    return generator(gen)

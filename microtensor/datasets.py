@@ -17,8 +17,6 @@ dimension, then the values in C order, big-endian.
 from __future__ import annotations
 
 import gzip
-import os
-import tempfile
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,13 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from microtensor._files import PathLike, write_bytes_atomically
 from microtensor.random import Generator, generator
 from microtensor.tensor import Tensor
 from microtensor.utils.data import BatchFetcher, Dataset, TensorDataset, split_lengths
 
 __all__ = ["MNIST", "Digits", "FashionMNIST", "load_digits", "read_idx", "write_idx"]
 
-PathLike = str | os.PathLike
 
 # --------------------------------------------------------------------------------- IDX
 _IDX_DTYPES: dict[int, tuple[str, np.dtype]] = {
@@ -139,14 +137,7 @@ def write_idx(path: PathLike, array: np.ndarray | Tensor) -> None:
     payload = header + np.ascontiguousarray(array, dtype=_IDX_DTYPES[code][1]).tobytes()
     if path.suffix == ".gz":
         payload = gzip.compress(payload, mtime=0)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomically(path, payload)
 
 
 # --------------------------------------------------------------------------------- MNIST

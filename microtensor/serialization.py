@@ -31,9 +31,10 @@ A tensor that appears several times in the object (tied weights) is stored once 
 one tensor. Arrays of dtype object are refused: nothing in a file is ever unpickled.
 
 Safety: ``save`` writes to a temporary file in the target's directory, flushes and fsyncs it,
-then renames it over the target (``os.replace``, atomic), so a crash never leaves a half-written
-checkpoint. ``load`` reads with ``np.load(allow_pickle=False)``, and any file that is not such an
-archive (truncated, corrupt, foreign) raises a ``ValueError`` that says so.
+then renames it over the target (``os.replace``, atomic; see ``microtensor/_files.py``), so a
+crash never leaves a half-written checkpoint. ``load`` reads with
+``np.load(allow_pickle=False)``, and any file that is not such an archive (truncated, corrupt,
+foreign) raises a ``ValueError`` that says so.
 """
 
 from __future__ import annotations
@@ -41,14 +42,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
-from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from microtensor._files import PathLike, atomic_write
 from microtensor.tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -57,7 +57,6 @@ FORMAT_NAME = "microtensor"
 FORMAT_VERSION = 1
 STRUCTURE = "__structure__.json"
 
-PathLike = str | os.PathLike[str]
 _SUPPORTED = ("Tensor, nn.Parameter, numpy arrays and scalars, dtypes, dict, OrderedDict, list, "
               "tuple, str, int, float, bool and None")
 
@@ -151,34 +150,8 @@ def save(obj: Any, f: PathLike | IO[bytes]) -> None:
     if hasattr(f, "write"):
         _write_archive(f, structure, encoder.arrays)  # type: ignore[arg-type]
         return
-    path = Path(os.fspath(f))
-    directory = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            _write_archive(out, structure, encoder.arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); harmless to skip where unsupported."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    with atomic_write(f) as out:  # type: ignore[arg-type]
+        _write_archive(out, structure, encoder.arrays)
 
 
 # --------------------------------------------------------------------------- reading

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from microtensor import random as _random
+from microtensor._arguments import int_pair
 from microtensor.tensor import Tensor
 
 __all__ = [
@@ -82,19 +83,6 @@ def _require_float(array: np.ndarray, name: str) -> None:
             f"{name}: expected a float image, got dtype {array.dtype}; convert it first "
             "(ToTensor scales uint8 images to floats in [0, 1])"
         )
-
-
-def _pair(value: int | Sequence[int], name: str, what: str) -> tuple[int, int]:
-    """An int or a pair of ints as (for rows, for columns)."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value), int(value)
-    if isinstance(value, Sequence) and len(value) == 2:
-        return int(value[0]), int(value[1])
-    raise ValueError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
-
-
-def _rng(gen: _random.Generator | None) -> np.random.Generator:
-    return _random.generator(gen)
 
 
 # ------------------------------------------------------------------- deterministic functions
@@ -358,7 +346,7 @@ class RandomShift:
         fill: float = 0,
         generator: _random.Generator | None = None,
     ) -> None:
-        self.max_shift = _pair(max_shift, "RandomShift", "max_shift")
+        self.max_shift = int_pair(max_shift, "max_shift", "RandomShift")
         if min(self.max_shift) < 0:
             raise ValueError(f"RandomShift: max_shift must be >= 0, got {max_shift!r}")
         self.fill = fill
@@ -366,7 +354,7 @@ class RandomShift:
 
     def get_params(self) -> tuple[int, int]:
         """Draw (dy, dx)."""
-        rng = _rng(self.generator)
+        rng = _random.generator(self.generator)
         max_dy, max_dx = self.max_shift
         return int(rng.integers(-max_dy, max_dy + 1)), int(rng.integers(-max_dx, max_dx + 1))
 
@@ -399,7 +387,7 @@ class RandomCrop:
         padding_mode: str = "constant",
         generator: _random.Generator | None = None,
     ) -> None:
-        self.size = _pair(size, "RandomCrop", "size")
+        self.size = int_pair(size, "size", "RandomCrop")
         if min(self.size) < 1:
             raise ValueError(f"RandomCrop: size must be >= 1, got {size!r}")
         if padding is not None:
@@ -430,7 +418,7 @@ class RandomCrop:
                 f"RandomCrop: crop size {self.size} is larger than the (padded) image "
                 f"{rows}x{cols}; use padding or pad_if_needed=True"
             )
-        rng = _rng(self.generator)
+        rng = _random.generator(self.generator)
         top = int(rng.integers(0, rows - height + 1))
         left = int(rng.integers(0, cols - width + 1))
         return crop(image, top, left, height, width)
@@ -443,7 +431,7 @@ class CenterCrop:
     """Cut the central ``size`` window (rounding the offsets as torchvision does)."""
 
     def __init__(self, size: int | Sequence[int]) -> None:
-        self.size = _pair(size, "CenterCrop", "size")
+        self.size = int_pair(size, "size", "CenterCrop")
 
     def __call__(self, image: Image) -> Image:
         array, _ = _unwrap(image, "CenterCrop")
@@ -486,7 +474,7 @@ class RandomRotation:
     def get_params(self) -> float:
         """Draw the angle in degrees."""
         low, high = self.degrees
-        return float(_rng(self.generator).uniform(low, high))
+        return float(_random.generator(self.generator).uniform(low, high))
 
     def __call__(self, image: Image) -> Image:
         return rotate(image, self.get_params(), self.fill)
@@ -495,42 +483,38 @@ class RandomRotation:
         return f"RandomRotation(degrees={self.degrees}, fill={self.fill})"
 
 
-class RandomHorizontalFlip:
+class _RandomFlip:
+    """Apply the subclass's ``flip`` with probability ``p``; otherwise return a copy (so the
+    result never shares memory with the input, flipped or not)."""
+
+    flip: Callable[[Image], Image]
+
+    def __init__(self, p: float = 0.5, generator: _random.Generator | None = None) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p}")
+        self.p = p
+        self.generator = generator
+
+    def __call__(self, image: Image) -> Image:
+        if _random.generator(self.generator).random() < self.p:
+            return self.flip(image)
+        array, was_tensor = _unwrap(image, type(self).__name__)
+        return _wrap(array.copy(), was_tensor)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomHorizontalFlip(_RandomFlip):
     """Mirror left-right with probability ``p``."""
 
-    def __init__(self, p: float = 0.5, generator: _random.Generator | None = None) -> None:
-        if not 0 <= p <= 1:
-            raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p}")
-        self.p = p
-        self.generator = generator
-
-    def __call__(self, image: Image) -> Image:
-        if _rng(self.generator).random() < self.p:
-            return hflip(image)
-        array, was_tensor = _unwrap(image, "RandomHorizontalFlip")
-        return _wrap(array.copy(), was_tensor)
-
-    def __repr__(self) -> str:
-        return f"RandomHorizontalFlip(p={self.p})"
+    flip = staticmethod(hflip)
 
 
-class RandomVerticalFlip:
+class RandomVerticalFlip(_RandomFlip):
     """Mirror top-bottom with probability ``p``."""
 
-    def __init__(self, p: float = 0.5, generator: _random.Generator | None = None) -> None:
-        if not 0 <= p <= 1:
-            raise ValueError(f"RandomVerticalFlip: p must be in [0, 1], got {p}")
-        self.p = p
-        self.generator = generator
-
-    def __call__(self, image: Image) -> Image:
-        if _rng(self.generator).random() < self.p:
-            return vflip(image)
-        array, was_tensor = _unwrap(image, "RandomVerticalFlip")
-        return _wrap(array.copy(), was_tensor)
-
-    def __repr__(self) -> str:
-        return f"RandomVerticalFlip(p={self.p})"
+    flip = staticmethod(vflip)
 
 
 class GaussianNoise:
@@ -559,7 +543,7 @@ class GaussianNoise:
     def __call__(self, image: Image) -> Image:
         array, was_tensor = _unwrap(image, "GaussianNoise")
         _require_float(array, "GaussianNoise")
-        noise = _rng(self.generator).normal(self.mean, self.std, size=array.shape)
+        noise = _random.generator(self.generator).normal(self.mean, self.std, size=array.shape)
         out = (array + noise.astype(array.dtype)).astype(array.dtype, copy=False)
         if self.clip is not None:
             out = np.clip(out, self.clip[0], self.clip[1])

@@ -443,3 +443,16 @@ def test_plots_return_figures_and_write_pngs(tmp_path):
         data = (tmp_path / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
+
+
+def test_plot_paths_follow_savefig_rules(tmp_path):
+    """A path without a suffix gets .png, another suffix picks the format, folders are made."""
+    pytest.importorskip("matplotlib")
+    from microtensor.viz import landscape_plots as V
+
+    curves = {"a": np.array([3.0, 2.0, 1.0]), "b": np.array([3.0, 1.0, 0.5])}
+    V.plot_loss_curves(curves, path=tmp_path / "curves")
+    V.plot_loss_curves(curves, path=tmp_path / "deeper" / "curves.svg")
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in (tmp_path / "deeper" / "curves.svg").read_bytes()[:1000]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["curves.png", "curves.svg", "deeper"]

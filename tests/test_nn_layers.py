@@ -129,6 +129,26 @@ def test_conv2d_init_and_argument_errors() -> None:
         "Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)")
 
 
+def test_conv2d_checks_its_sizes_when_built() -> None:
+    """The same rules as F.conv2d, reported at construction rather than at the first batch."""
+    assert nn.Conv2d(1, 2, [3], stride=(2,)).kernel_size == (3, 3)
+    assert nn.Conv2d(1, 2, (3, 1), stride=np.int64(2)).stride == (2, 2)
+    with pytest.raises(TypeError, match="Conv2d: kernel_size must be an int or a pair of ints"):
+        nn.Conv2d(1, 2, (3, 3, 3))
+    with pytest.raises(TypeError, match="Conv2d: stride must be an int or a pair of ints"):
+        nn.Conv2d(1, 2, 3, stride=1.5)
+    with pytest.raises(RuntimeError, match="Conv2d: kernel_size must be positive"):
+        nn.Conv2d(1, 2, 0)
+    with pytest.raises(RuntimeError, match="Conv2d: padding must be non-negative"):
+        nn.Conv2d(1, 2, 3, padding=(1, -1))
+
+
+def test_layers_without_inputs_get_a_zero_bias() -> None:
+    """fan_in = 0 leaves no range to draw from: the bias is zeros (not uninitialised memory)."""
+    for layer in (nn.Linear(0, 4), nn.Conv2d(0, 4, 3)):
+        assert layer.bias.tolist() == [0.0] * 4, layer
+
+
 def test_pooling_modules_match_numpy() -> None:
     x = _x((2, 3, 6, 4))
     windows = x.reshape(2, 3, 3, 2, 2, 2)

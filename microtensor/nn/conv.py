@@ -5,22 +5,17 @@ these modules hold the weights and settings and call the functions in ``mt.nn.fu
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from microtensor._arguments import int_pair
 from microtensor.nn import functional as F
-from microtensor.nn import init
-from microtensor.nn.linear import _new_parameter
+from microtensor.nn.linear import _new_parameter, _reset_weight_and_bias
 from microtensor.nn.module import Module
 from microtensor.tensor import Tensor
 
 IntPair = int | tuple[int, int]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _pair(value: IntPair) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, tuple | list) else (value, value)  # type: ignore
 
 
 class Conv2d(Module):
@@ -44,8 +39,10 @@ class Conv2d(Module):
         if out_channels % groups:
             raise ValueError("out_channels must be divisible by groups")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.dilation, self.groups = _pair(dilation), groups
+        self.kernel_size = int_pair(kernel_size, "kernel_size", "Conv2d", minimum=1)
+        self.stride = int_pair(stride, "stride", "Conv2d", minimum=1)
+        self.dilation = int_pair(dilation, "dilation", "Conv2d", minimum=1)
+        self.groups = groups
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(
@@ -55,7 +52,7 @@ class Conv2d(Module):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding: tuple[int, int] | str = padding
         else:
-            self.padding = _pair(padding)
+            self.padding = int_pair(padding, "padding", "Conv2d", minimum=0)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(
                 f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
@@ -71,12 +68,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self.weight, self.bias)
 
     def _explicit_padding(self) -> list[int]:
         """(left, right, top, bottom) for F.pad, when padding_mode is not zeros."""
@@ -90,7 +82,7 @@ class Conv2d(Module):
             return pads
         return [self.padding[1], self.padding[1], self.padding[0], self.padding[0]]
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode != "zeros":
             padded = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
             return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
@@ -126,7 +118,7 @@ class MaxPool2d(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
+    def forward(self, input: Tensor) -> Any:
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
@@ -147,7 +139,7 @@ class AvgPool2d(Module):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
@@ -162,7 +154,7 @@ class AdaptiveAvgPool2d(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:

@@ -20,13 +20,24 @@ def _new_parameter(shape: tuple[int, ...], dtype: Any) -> Parameter:
     return Parameter(np.empty(shape, dtype))
 
 
+def _reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
+    """PyTorch's default start for ``Linear`` and ``Conv2d``: ``kaiming_uniform_`` with a=√5 on
+    the weight, which is U(-1/√fan_in, 1/√fan_in), and the same range for the bias (all zeros
+    when fan_in is 0, i.e. the layer has no inputs)."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input unchanged (arguments to the constructor are accepted and ignored)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
@@ -50,13 +61,9 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self.weight, self.bias)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -23,8 +23,6 @@ In Jupyter the graph displays itself.
 from __future__ import annotations
 
 import html
-import os
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
+from microtensor._files import PathLike, write_bytes_atomically
 from microtensor.tensor import Tensor
 
 __all__ = ["GraphDrawing", "draw_graph", "render", "INSTALL_HINT"]
@@ -151,9 +150,7 @@ def draw_graph(
     return graph
 
 
-def render(
-    graph: graphviz.Digraph, path: str | os.PathLike[str], format: str | None = None
-) -> Path:
+def render(graph: graphviz.Digraph, path: PathLike, format: str | None = None) -> Path:
     """Run Graphviz's ``dot`` on ``graph`` and write the picture to ``path``; returns the path.
 
     ``format`` is ``"svg"``, ``"png"``, ``"pdf"``... (any format ``dot -T`` knows); by default it
@@ -171,7 +168,8 @@ def render(
         picture = graph.pipe(format=format)
     except graphviz.ExecutableNotFound as error:
         raise RuntimeError(INSTALL_HINT) from error
-    _write_atomically(path, picture)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomically(path, picture)
     return path
 
 
@@ -433,16 +431,3 @@ def _table(rows: list[str]) -> str:
 def _html(lines: list[str]) -> str:
     """An HTML-like Graphviz label (the outer angle brackets tell graphviz not to quote it)."""
     return "<" + "<BR/>".join(lines) + ">"
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write to a new temporary file next to ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "xb") as file:  # "x": never reuse an existing file
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -16,14 +16,12 @@ made, and without pyplot, so no window opens and no display is needed.
 
 from __future__ import annotations
 
-import io
 import math
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from microtensor.viz.graph import _write_atomically
+from microtensor._files import PathLike
+from microtensor.viz._figures import new_figure, save_figure
 
 __all__ = ["plot_history"]
 
@@ -33,7 +31,7 @@ _X_KEYS = ("epoch", "step", "iteration")
 def plot_history(
     history: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
     ax: Any = None,
-    path: str | os.PathLike[str] | None = None,
+    path: PathLike | None = None,
     *,
     x_label: str | None = None,
     title: str | None = None,
@@ -62,14 +60,6 @@ def plot_history(
     losses (one per epoch) and 100 training losses (one per step), the training losses land at
     epochs 0.1, 0.2, ..., 10.
     """
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise ImportError(
-            "plot_history needs matplotlib, an optional dependency of microtensor: "
-            'pip install "microtensor[examples]" (or pip install matplotlib)'
-        ) from error
-
     series, x_values, x_name = _series(history)
     groups = _groups(series)
     if not groups:
@@ -77,7 +67,7 @@ def plot_history(
     x_label = x_label or x_name
 
     if ax is None:
-        figure = Figure(figsize=(4.2 * len(groups), 3.4), layout="constrained")
+        figure = new_figure((4.2 * len(groups), 3.4), "plot_history")
         axes = list(figure.subplots(1, len(groups), squeeze=False)[0])
     elif not hasattr(ax, "plot"):  # a list or array of Axes
         axes = list(getattr(ax, "flat", ax))
@@ -110,8 +100,7 @@ def plot_history(
         axis.legend(fontsize="small")
     if title:
         figure.suptitle(title)
-    if path is not None:
-        _save(figure, Path(path))
+    save_figure(figure, path)
     return figure
 
 
@@ -181,12 +170,3 @@ def _x_for(values: list[float], reference: int, x_values: dict[int, list[float]]
 def _spans_decades(series: dict[str, list[float]], names: list[str]) -> bool:
     positive = [v for name in names for v in series[name] if v > 0 and math.isfinite(v)]
     return bool(positive) and max(positive) / min(positive) >= 100
-
-
-def _save(figure: Any, path: Path) -> None:
-    format = path.suffix[1:].lower() or "png"
-    if not path.suffix:
-        path = path.with_suffix(".png")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=format, dpi=120)
-    _write_atomically(path, buffer.getvalue())

@@ -8,26 +8,24 @@
 ``plot_lr_finder``          the learning-rate range test, with the suggested lr
 =========================== ===================================================================
 
-Every function returns the matplotlib ``Figure`` and, given ``path``, also saves it as a PNG
-(atomically: a temporary file, then renamed). Figures are built without pyplot on the Agg
-canvas, so nothing opens a window, no display is needed and no global state is touched; in a
-notebook, the returned figure displays itself. Pass ``ax`` to draw into an existing Axes.
-matplotlib is imported only when a plot is made.
+Every function returns the matplotlib ``Figure`` and, given ``path``, also saves it in the
+format the suffix names (PNG when there is none; atomically: a temporary file, then renamed).
+Figures are built without pyplot on the Agg canvas, so nothing opens a window, no display is
+needed and no global state is touched; in a notebook, the returned figure displays itself.
+Pass ``ax`` to draw into an existing Axes. matplotlib is imported only when a plot is made.
 """
 
 from __future__ import annotations
 
-import io
-import os
-import secrets
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from microtensor._files import PathLike
 from microtensor.autograd.grad_mode import no_grad
 from microtensor.tensor import Tensor
+from microtensor.viz._figures import new_figure, save_figure
 
 __all__ = [
     "plot_interpolation",
@@ -37,49 +35,16 @@ __all__ = [
     "plot_trajectories",
 ]
 
-PathLike = str | os.PathLike[str]
 # one color per run, the same in the path plot and in the loss curves
 _COLORS = ["#e41a1c", "#377eb8", "#ff7f00", "#984ea3", "#a65628", "#f781bf", "#111111",
            "#4daf4a", "#999999", "#dede00"]
 
 
-def _new_figure(figsize: tuple[float, float], what: str) -> Any:
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise ImportError(
-            f"{what} needs matplotlib, an optional dependency of microtensor: "
-            'pip install "microtensor[examples]" (or pip install matplotlib)'
-        ) from error
-    figure = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
 def _figure_and_axes(ax: Any, figsize: tuple[float, float], what: str) -> tuple[Any, Any]:
     if ax is not None:
         return ax.figure, ax
-    figure = _new_figure(figsize, what)
+    figure = new_figure(figsize, what)
     return figure, figure.add_subplot(1, 1, 1)
-
-
-def _save(figure: Any, path: PathLike | None, dpi: int = 120) -> None:
-    """Save as PNG (or the format the suffix names) via a temporary file and a rename."""
-    if path is None:
-        return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=target.suffix.lstrip(".").lower() or "png", dpi=dpi)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "xb") as file:
-            file.write(buffer.getvalue())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _evaluate_grid(fn: Callable[[Tensor], Tensor], bounds: Any, resolution: int
@@ -222,7 +187,7 @@ def plot_trajectories(
     axis.set_ylabel("y")
     axis.set_title(title or f"{info.get('name', 'f')}: optimizer paths (o start, ■ end)")
     axis.legend(fontsize="small", loc="best", framealpha=0.85)
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -260,7 +225,7 @@ def plot_loss_curves(
     axis.legend(fontsize="small")
     if title:
         axis.set_title(title)
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -290,14 +255,14 @@ def plot_landscape(
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize="small")
         axis.set_title(title or "1-D loss landscape")
-        _save(figure, path)
+        save_figure(figure, path)
         return figure
     grid_a, grid_b = np.meshgrid(landscape.alphas, landscape.betas, indexing="ij")
     if ax is not None or not surface:
         figure, axis = _figure_and_axes(ax, (6.0, 5.0), "plot_landscape")
         axes3d = None
     else:
-        figure = _new_figure((11.5, 4.8), "plot_landscape")
+        figure = new_figure((11.5, 4.8), "plot_landscape")
         axis = figure.add_subplot(1, 2, 1)
         axes3d = figure.add_subplot(1, 2, 2, projection="3d")
     filled = axis.contourf(grid_a, grid_b, values, levels=levels, cmap="viridis")
@@ -316,7 +281,7 @@ def plot_landscape(
         axes3d.set_ylabel("β")
         axes3d.set_zlabel(label)
         axes3d.set_title("surface")
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -342,7 +307,7 @@ def plot_interpolation(
     axis.grid(True, alpha=0.3)
     axis.legend(fontsize="small")
     axis.set_title(title or "linear interpolation between two models")
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -377,5 +342,5 @@ def plot_lr_finder(
     axis.grid(True, alpha=0.3)
     axis.legend(fontsize="small")
     axis.set_title(title or "learning-rate range test")
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
