@@ -41,10 +41,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import microtensor as mt  # noqa: E402
-from microtensor.ops import conv as C  # noqa: E402
-from microtensor.ops import conv_fast as CK  # noqa: E402
-from microtensor.ops import pool_fast as PK  # noqa: E402
+import microtensor as mt
+from microtensor.ops import conv as C
+from microtensor.ops import conv_fast as CK
+from microtensor.ops import pool_fast as PK
 
 try:
     import torch

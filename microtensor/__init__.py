@@ -117,7 +117,7 @@ from microtensor.serialization import load, save
 __version__ = "0.1.0"
 
 
-def numel(input: Tensor) -> int:  # noqa: A002
+def numel(input: Tensor) -> int:
     return input.numel()
 
 

@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 
 float16 = half = np.dtype(np.float16)
-float32 = float = np.dtype(np.float32)  # noqa: A001 (PyTorch's alias)
+float32 = float = np.dtype(np.float32)
 float64 = double = np.dtype(np.float64)
 int8 = np.dtype(np.int8)
 int16 = short = np.dtype(np.int16)
-int32 = int = np.dtype(np.int32)  # noqa: A001
+int32 = int = np.dtype(np.int32)
 int64 = long = np.dtype(np.int64)
 uint8 = np.dtype(np.uint8)
-bool = np.dtype(np.bool_)  # noqa: A001
+bool = np.dtype(np.bool_)
 
 _default_dtype = float32
 

@@ -152,12 +152,12 @@ class Tensor:
         note_write(self._data)  # views of the same memory have their own counters
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+    def T(self) -> Tensor:
         """The tensor with its dimensions reversed (the transpose for a matrix)."""
         return _shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
-    def mT(self) -> Tensor:  # noqa: N802
+    def mT(self) -> Tensor:
         """Transpose of the last two dimensions (a batch of matrices transposed)."""
         return _shape.transpose(self, -2, -1)
 
@@ -551,7 +551,7 @@ class Tensor:
     def pow_(self, exponent: Any) -> Tensor:
         return self._inplace("pow_", lambda t: _ew.pow(t, exponent))
 
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         return self._inplace("clamp_", lambda t: _ew.clamp(t, min, max))
 
     def copy_(self, source: Any) -> Tensor:
@@ -640,7 +640,7 @@ class Tensor:
     def div(self, other: Any) -> Tensor:
         return _ew.div(self, other)
 
-    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         return _ew.clamp(self, min, max)
 
     clip = clamp

@@ -14,7 +14,7 @@ import microtensor as mt
 from microtensor import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-from train_cnn import DigitNet  # noqa: E402
+from train_cnn import DigitNet
 
 
 def _batch(seed: int, size: int = 16) -> tuple[mt.Tensor, mt.Tensor]:

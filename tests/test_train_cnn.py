@@ -11,7 +11,7 @@ import pytest
 import microtensor as mt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-import train_cnn  # noqa: E402
+import train_cnn
 
 
 def test_default_run_reaches_98_percent_and_saves_the_best_model(tmp_path, capsys) -> None:

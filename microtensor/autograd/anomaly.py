@@ -5,7 +5,7 @@ from __future__ import annotations
 from microtensor.autograd.grad_mode import grad_state
 
 
-class detect_anomaly:  # noqa: N801 (PyTorch's name)
+class detect_anomaly:
     """Context manager: while active, every op checks its forward output and every backward
     its gradients for NaN/inf and raises a RuntimeError naming the op (slower; for debugging)."""
 

@@ -62,7 +62,7 @@ class _BareDecoratorContext(_GradModeContext):
         return context if function is None else context(function)
 
 
-class no_grad(_BareDecoratorContext):  # noqa: N801 (PyTorch's name)
+class no_grad(_BareDecoratorContext):
     """Context manager (or decorator) inside which no graph is recorded.
 
     >>> with mt.no_grad():
@@ -72,13 +72,13 @@ class no_grad(_BareDecoratorContext):  # noqa: N801 (PyTorch's name)
     _mode = False
 
 
-class enable_grad(_BareDecoratorContext):  # noqa: N801
+class enable_grad(_BareDecoratorContext):
     """Context manager (or decorator) that turns recording back on, e.g. inside ``no_grad``."""
 
     _mode = True
 
 
-class set_grad_enabled(_GradModeContext):  # noqa: N801
+class set_grad_enabled(_GradModeContext):
     """``set_grad_enabled(False)`` switches recording off *immediately* (a plain call works), and,
     used as a context manager, restores the previous mode on exit, as in PyTorch."""
 

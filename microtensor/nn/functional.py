@@ -56,7 +56,7 @@ def _floating(x: Tensor, name: str, op: str) -> Tensor:
 # --------------------------------------------------------------------------- linear
 
 
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features), b (out,)."""
     if weight.ndim != 2:
         raise RuntimeError(
@@ -83,7 +83,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return LinearOp.apply(input, weight, bias)
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling of (N, C, H, W) or (C, H, W) to the spatial size ``output_size`` (int or
     pair; None keeps that dim). Output cell i along a dim of size S covers the input range
     [floor(i·S/out), ceil((i+1)·S/out)), as in PyTorch."""
@@ -110,53 +110,53 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
 # --------------------------------------------------------------------------- activations
 
 
-def _maybe_inplace(input: Tensor, inplace: bool, name: str,  # noqa: A002
+def _maybe_inplace(input: Tensor, inplace: bool, name: str,
                    function: Callable[[Tensor], Tensor]) -> Tensor:
     """``function(input)``, or, with ``inplace=True``, the result written into ``input``."""
     return input._inplace(name, function) if inplace else function(input)
 
 
-def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
     return _maybe_inplace(input, inplace, "relu_", _act.relu)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False  # noqa: A002
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False
                ) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
     return _maybe_inplace(input, inplace, "leaky_relu_", lambda t: _act.LeakyReLUOp.apply(
         _floating(t, "input", "leaky_relu"), negative_slope=float(negative_slope)))
 
 
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha·(eˣ - 1) otherwise."""
     return _maybe_inplace(input, inplace, "elu_", lambda t: _act.ELUOp.apply(
         _floating(t, "input", "elu"), alpha=float(alpha)))
 
 
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x·Φ(x) (Φ: the standard normal CDF, via erf), or its tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _act.GELUOp.apply(_floating(input, "input", "gelu"), approximate=approximate)
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(βx))/β, a smooth ReLU (linear where βx > threshold)."""
     return _act.SoftplusOp.apply(_floating(input, "input", "softplus"), beta=float(beta),
                                threshold=float(threshold))
 
 
-def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x·σ(x) (also called swish)."""
     return _maybe_inplace(input, inplace, "silu_", lambda t: t * _ew.sigmoid(t))
 
 
-def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+def sigmoid(input: Tensor) -> Tensor:
     return _ew.sigmoid(input)
 
 
-def tanh(input: Tensor) -> Tensor:  # noqa: A002
+def tanh(input: Tensor) -> Tensor:
     return _ew.tanh(input)
 
 
@@ -168,14 +168,14 @@ def _softmax_dim(name: str, ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """e^x / Σ e^x along ``dim``."""
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim)
     return _reduce.softmax(input, dim, dtype=dtype)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
+def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim``."""
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim)
@@ -185,7 +185,7 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
 # --------------------------------------------------------------------------- dropout
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False, generator: Generator | None = None) -> Tensor:
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by
     1/(1-p), so the expected value is unchanged; the identity when ``training`` is False.
@@ -211,7 +211,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
 
 
 def batch_norm(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     running_mean: Tensor | None,
     running_var: Tensor | None,
     weight: Tensor | None = None,
@@ -317,7 +317,7 @@ def _constant(value: Any, dtype: np.dtype) -> np.ndarray | None:
     return array.astype(dtype, copy=False)
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  # noqa: A002
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Mean squared error, (x - y)² per element, reduced."""
     op = "mse_loss"
@@ -328,7 +328,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  #
     return _loss.MSELossOp.apply(x, y, reduction=reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  # noqa: A002
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Mean absolute error, |x - y| per element, reduced."""
     op = "l1_loss"
@@ -389,7 +389,7 @@ def _batched(x: Tensor, target: Tensor, op: str) -> tuple[Tensor, Tensor, bool]:
     return x, target, False
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: bool | None = None, ignore_index: int = -100,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class ``target`` given log-probabilities ``input``
@@ -405,7 +405,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
 
 
 def cross_entropy(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
     size_average: bool | None = None,
@@ -461,7 +461,7 @@ def _soft_cross_entropy(x: Tensor, target: Tensor, weight: np.ndarray | None, re
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
+def binary_cross_entropy(input: Tensor, target: Tensor,
                          weight: Tensor | None = None, size_average: bool | None = None,
                          reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """-w·(y log x + (1-y) log(1-x)) for probabilities x in [0, 1]; logs clamped at -100."""
@@ -480,7 +480,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
 
 
 def binary_cross_entropy_with_logits(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
     size_average: bool | None = None,
@@ -524,7 +524,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return Tensor._make((data[..., None] == np.arange(num_classes)).astype(_dtypes.int64))
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",  # noqa: A002
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         value: float | None = None) -> Tensor:
     """Pad the last len(pad)//2 dims; ``pad`` = (left, right, top, bottom, ...) from the last
     dim backwards. Modes: constant (with ``value``, default 0), reflect, replicate, circular."""

@@ -133,5 +133,5 @@ class GELUOp(Op):
 # --------------------------------------------------------------------------- public functions
 
 
-def relu(input: Tensor) -> Tensor:  # noqa: A002
+def relu(input: Tensor) -> Tensor:
     return ReLUOp.apply(input)

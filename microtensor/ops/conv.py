@@ -188,7 +188,7 @@ class AvgPool2dOp(Op):
 
 
 def conv2d(
-    input: Tensor,  # noqa: A002 (PyTorch's name)
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
     stride: IntPair = 1,
@@ -298,7 +298,7 @@ def _pool_arguments(
 
 
 def max_pool2d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     kernel_size: IntPair,
     stride: IntPair | None = None,
     padding: IntPair = 0,
@@ -327,7 +327,7 @@ def max_pool2d(
 
 
 def avg_pool2d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     kernel_size: IntPair,
     stride: IntPair | None = None,
     padding: IntPair = 0,

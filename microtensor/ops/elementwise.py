@@ -459,21 +459,21 @@ class WhereOp(Op):
 # --------------------------------------------------------------------------- public functions
 
 
-def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
+def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """input + alpha * other, with broadcasting."""
     return _binary(AddOp, input, other if alpha == 1 else other * alpha)
 
 
-def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
+def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """input - alpha * other, with broadcasting."""
     return _binary(SubOp, input, other if alpha == 1 else other * alpha)
 
 
-def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
+def mul(input: Any, other: Any) -> Tensor:
     return _binary(MulOp, input, other)
 
 
-def div(input: Any, other: Any) -> Tensor:  # noqa: A002
+def div(input: Any, other: Any) -> Tensor:
     """True division; integer inputs give a default-float result, as in PyTorch."""
     input, other = _promote(input, other)
     if all(not isinstance(x, Tensor) or x._data.dtype.kind in "biu" for x in (input, other)):
@@ -482,11 +482,11 @@ def div(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _binary(DivOp, input, other)
 
 
-def neg(input: Tensor) -> Tensor:  # noqa: A002
+def neg(input: Tensor) -> Tensor:
     return NegOp.apply(input)
 
 
-def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
+def pow(input: Any, exponent: Any) -> Tensor:
     """input ** exponent: a constant exponent uses x^p; a tensor exponent uses a^b."""
     if isinstance(exponent, int | float) and isinstance(input, Tensor):
         if input._data.dtype.kind in "biu" and (type(exponent) is float or exponent < 0):
@@ -495,52 +495,52 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
     return _binary(PowOp, input, exponent)
 
 
-def exp(input: Tensor) -> Tensor:  # noqa: A002
+def exp(input: Tensor) -> Tensor:
     return ExpOp.apply(_float(input))
 
 
-def log(input: Tensor) -> Tensor:  # noqa: A002
+def log(input: Tensor) -> Tensor:
     return LogOp.apply(_float(input))
 
 
-def sqrt(input: Tensor) -> Tensor:  # noqa: A002
+def sqrt(input: Tensor) -> Tensor:
     return SqrtOp.apply(_float(input))
 
 
-def norm_sqrt(input: Tensor) -> Tensor:  # noqa: A002
+def norm_sqrt(input: Tensor) -> Tensor:
     """√x with a zero gradient at 0 (see ``NormSqrt``); used by ``norm`` and ``std``."""
     return NormSqrtOp.apply(_float(input))
 
 
-def abs(input: Tensor) -> Tensor:  # noqa: A001, A002
+def abs(input: Tensor) -> Tensor:
     return AbsOp.apply(input)
 
 
-def sign(input: Tensor) -> Tensor:  # noqa: A002
+def sign(input: Tensor) -> Tensor:
     return SignOp.apply(input)
 
 
-def sin(input: Tensor) -> Tensor:  # noqa: A002
+def sin(input: Tensor) -> Tensor:
     return SinOp.apply(_float(input))
 
 
-def cos(input: Tensor) -> Tensor:  # noqa: A002
+def cos(input: Tensor) -> Tensor:
     return CosOp.apply(_float(input))
 
 
-def tanh(input: Tensor) -> Tensor:  # noqa: A002
+def tanh(input: Tensor) -> Tensor:
     return TanhOp.apply(_float(input))
 
 
-def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+def sigmoid(input: Tensor) -> Tensor:
     return SigmoidOp.apply(_float(input))
 
 
-def clone(input: Tensor) -> Tensor:  # noqa: A002
+def clone(input: Tensor) -> Tensor:
     return CloneOp.apply(input)
 
 
-def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
+def cast(input: Tensor, dtype: Any) -> Tensor:
     """The tensor converted to ``dtype`` (differentiable between floating dtypes)."""
     dtype = _dtypes.resolve(dtype)
     if input._data.dtype == dtype:
@@ -550,7 +550,7 @@ def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
     return CastOp.apply(input, dtype=dtype)
 
 
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """Limit values to [min, max]; either bound may be None (or a Tensor)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
@@ -569,15 +569,15 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 clip = clamp
 
 
-def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002
+def maximum(input: Any, other: Any) -> Tensor:
     return _binary(MaximumOp, input, other)
 
 
-def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
+def minimum(input: Any, other: Any) -> Tensor:
     return _binary(MinimumOp, input, other)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
+def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcast together)."""
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:

@@ -40,7 +40,7 @@ class MatMulOp(Op):
         return grad_a, grad_b
 
 
-def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
+def matmul(input: Any, other: Any) -> Tensor:
     """Matrix product with PyTorch's semantics.
 
     1-D @ 1-D is the dot product (a 0-d tensor); a 1-D first operand is treated as a row vector

@@ -82,7 +82,7 @@ class MeanOp(Op):
         return (either.broadcast_to(scaled, ctx.in_shape),)
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A001, A002
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
     """Sum over ``dim`` (all elements if None)."""
     dim, keepdim = _aliases("sum", dim, keepdim, aliases)
     axes = normalize_dims(dim, input.ndim, "sum")
@@ -91,7 +91,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -
     return SumOp.apply(input, axes=axes, keepdims=keepdim)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
     """Mean over ``dim`` (all elements if None); needs a floating tensor, as in PyTorch."""
     dim, keepdim = _aliases("mean", dim, keepdim, aliases)
     if input._data.dtype.kind not in "fc":
@@ -172,7 +172,7 @@ def _indices(input: Tensor, axis: int, keepdim: bool, largest: bool) -> np.ndarr
     return np.expand_dims(index, axis) if keepdim else index
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """Largest element (no dim), or ``(values, indices)`` along ``dim``, as in PyTorch."""
     if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
         from microtensor.ops.elementwise import maximum
@@ -181,7 +181,7 @@ def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
     return _extreme(input, dim, keepdim, True, "max")
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """Smallest element (no dim), or ``(values, indices)`` along ``dim``."""
     if isinstance(dim, Tensor):
         from microtensor.ops.elementwise import minimum
@@ -190,18 +190,18 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
     return _extreme(input, dim, keepdim, False, "min")
 
 
-def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Max over one or several dims; the gradient is shared evenly among ties."""
     axes = normalize_dims(dim, input.ndim, "amax")
     return AMaxOp.apply(input, axes=axes, keepdims=keepdim, largest=True)
 
 
-def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, input.ndim, "amin")
     return AMaxOp.apply(input, axes=axes, keepdims=keepdim, largest=False)
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest element (of the flattened tensor if dim is None)."""
     if dim is None:
         return Tensor._make(np.asarray(np.argmax(input._data), dtype=np.int64))
@@ -209,7 +209,7 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     return Tensor._make(_indices(input, axis, keepdim, True).astype(np.int64))
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if dim is None:
         return Tensor._make(np.asarray(np.argmin(input._data), dtype=np.int64))
     axis = normalize_dim(dim, input.ndim, "argmin")
@@ -219,7 +219,7 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 # --------------------------------------------------------------------------- variance
 
 
-def var(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False,  # noqa: A002
+def var(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
         unbiased: bool | None = None) -> Tensor:
     """Σ (x - mean)² / (n - correction); composed of differentiable ops, so its gradient
     2 (x - mean) / (n - correction) comes out of the chain rule."""
@@ -232,13 +232,13 @@ def var(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = 
     return sum(centered * centered, axes, keepdim=keepdim) / (count - correction)
 
 
-def std(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False,  # noqa: A002
+def std(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
         unbiased: bool | None = None) -> Tensor:
     """√var (see ``var``); the gradient at a constant input (std 0) is 0, as in PyTorch."""
     return norm_sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
 
 
-def norm(input: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def norm(input: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The p-norm (Σ|x|^p)^(1/p) over ``dim``; p may be ``float('inf')``.
 
     The 2-norm of a zero vector has gradient 0 (a subgradient), as in PyTorch."""
@@ -288,7 +288,7 @@ class ProdOp(Op):
         return (grad * before * after,)
 
 
-def prod(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Product of all elements, or along ``dim``."""
     if dim is None:
         return ProdOp.apply(input.reshape(-1), axis=0, keepdims=False)
@@ -358,20 +358,20 @@ class LogSoftmaxOp(Op):
         return (grad - either.exp(out) * grad.sum(axis=ctx.axis, keepdims=True),)
 
 
-def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log Σ exp(x) over ``dim``, stable for large |x|."""
     input = _float(input)
     return LogSumExpOp.apply(input, axes=normalize_dims(dim, input.ndim, "logsumexp"),
                            keepdims=keepdim)
 
 
-def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(x) / Σ exp(x) along ``dim`` (stable: the max is subtracted first)."""
     input = _float(input) if dtype is None else input.to(dtype)
     return SoftmaxOp.apply(input, axis=normalize_dim(dim, input.ndim, "softmax"))
 
 
-def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim``; use it rather than log(softmax(x)) for stability."""
     input = _float(input) if dtype is None else input.to(dtype)
     return LogSoftmaxOp.apply(input, axis=normalize_dim(dim, input.ndim, "log_softmax"))

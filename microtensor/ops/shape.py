@@ -51,7 +51,7 @@ class ReshapeOp(Op):
         return (grad.reshape(ctx.in_shape),)
 
 
-def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
+def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
     """Same values, new shape (one entry may be -1: inferred)."""
     shape = tuple(shape)
     if shape == input.shape:
@@ -65,7 +65,7 @@ def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
         ) from None
 
 
-def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     if input.ndim == 0:
         return reshape(input, (1,))
@@ -77,14 +77,14 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # 
     return reshape(input, shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
 
 
-def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dim of size 1 at ``dim`` (in [-ndim-1, ndim])."""
     axis = normalize_dim(dim, input.ndim + 1, "unsqueeze")
     shape = input.shape
     return reshape(input, shape[:axis] + (1,) + shape[axis:])
 
 
-def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     """Remove dims of size 1 (all of them, or only ``dim`` if it has size 1)."""
     shape = input.shape
     if dim is None:
@@ -107,7 +107,7 @@ class PermuteOp(Op):
         return (either.permute(grad, ctx.inverse),)
 
 
-def permute(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
+def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
     axes = tuple(normalize_dim(d, input.ndim, "permute") for d in dims)
     if sorted(axes) != list(range(input.ndim)):
         raise RuntimeError(
@@ -117,7 +117,7 @@ def permute(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
     return PermuteOp.apply(input, axes=axes)
 
 
-def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims."""
     axes = list(range(input.ndim))
     a = normalize_dim(dim0, input.ndim, "transpose")
@@ -141,7 +141,7 @@ class ExpandOp(Op):
         return (grad,)
 
 
-def expand(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
+def expand(input: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape``; -1 keeps a size. Only size-1 dims can grow (PyTorch's rule)."""
     shape = tuple(shape)
     lead = len(shape) - input.ndim
@@ -186,7 +186,7 @@ class RepeatOp(Op):
         return (grad.reshape(interleaved).sum(axis=tiles_axes),)
 
 
-def repeat(input: Tensor, repeats: Sequence[int]) -> Tensor:  # noqa: A002
+def repeat(input: Tensor, repeats: Sequence[int]) -> Tensor:
     repeats = tuple(repeats)
     if len(repeats) < input.ndim:
         raise RuntimeError(
@@ -271,7 +271,7 @@ class _Scratch:
     """A throwaway ctx for calling a forward directly on arrays."""
 
 
-def getitem(input: Tensor, index: Any) -> Tensor:  # noqa: A002
+def getitem(input: Tensor, index: Any) -> Tensor:
     """Indexing with ints, slices, None, Ellipsis, integer arrays and bool masks (NumPy rules)."""
     index = _normalize_index(index)
     try:
@@ -303,7 +303,7 @@ class IndexPutOp(Op):
         return grad * kept, grad[ctx.index]
 
 
-def index_put(input: Tensor, index: Any, value: Any) -> Tensor:  # noqa: A002
+def index_put(input: Tensor, index: Any, value: Any) -> Tensor:
     index = _normalize_index(index)
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=input.dtype))
@@ -441,7 +441,7 @@ class ConstantPadOp(Op):
         return (grad[ctx.inner],)
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims; ``pad`` lists (before, after) from the last dim
     backwards, as in PyTorch. Modes: constant, reflect, replicate, circular.
 

@@ -112,7 +112,7 @@ class ErfOp(Op):
         return (grad * (_TWO_OVER_SQRT_PI * either.exp(-(x * x))),)
 
 
-def erf(input: Tensor) -> Tensor:  # noqa: A002 (PyTorch's name)
+def erf(input: Tensor) -> Tensor:
     """The error function, elementwise (``torch.erf``); differentiable to any order."""
     if input._data.dtype.kind != "f":
         input = input.float()
