@@ -58,7 +58,7 @@ class Tensor:
         self._grad = None
         self._requires_grad = False
         self.grad_fn = None
-        self._version_counter = VersionCounter()
+        self._version_counter = None  # made on first use: see _counter
         self._hooks = None
         if requires_grad:
             self.requires_grad = True
@@ -71,7 +71,7 @@ class Tensor:
         t._grad = None
         t._requires_grad = requires_grad
         t.grad_fn = grad_fn
-        t._version_counter = VersionCounter()
+        t._version_counter = None  # most tensors are never changed in place: no counter yet
         t._hooks = None
         return t
 
@@ -141,14 +141,20 @@ class Tensor:
     def data(self, value: Tensor | np.ndarray) -> None:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
+    def _counter(self) -> VersionCounter:
+        """The version counter, made on first use (saves an object per op result)."""
+        if self._version_counter is None:
+            self._version_counter = VersionCounter()
+        return self._version_counter
+
     @property
     def _version(self) -> int:
         """How many times the values were changed in place (PyTorch's ``tensor._version``)."""
-        return self._version_counter.version
+        return 0 if self._version_counter is None else self._version_counter.version
 
     def _bump_version(self) -> None:
         """Record an in-place change of the values (see ``autograd/versions.py``)."""
-        self._version_counter.bump()
+        self._counter().bump()
         note_write(self._data)  # views of the same memory have their own counters
 
     @property
@@ -201,7 +207,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new tensor on the same values, cut from the graph (shares the version counter)."""
         t = Tensor._make(self._data)
-        t._version_counter = self._version_counter
+        t._version_counter = self._counter()
         return t
 
     def detach_(self) -> Tensor:
@@ -493,7 +499,7 @@ class Tensor:
         # The op reads the *old* value through a snapshot object, so that when this tensor is
         # re-pointed at the result below, the new node's input is still the old tensor.
         old = Tensor._make(self._data, self._requires_grad, self.grad_fn)
-        old._version_counter = self._version_counter
+        old._version_counter = self._counter()
         result = out_of_place(old)
         if result.shape != self.shape:
             raise RuntimeError(

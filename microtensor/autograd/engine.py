@@ -26,20 +26,13 @@ and the backward formulas are recorded too, so the result can be differentiated 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from microtensor.autograd import engine_helpers as helpers
 from microtensor.autograd.function import Function
 from microtensor.autograd.grad_mode import grad_state
 from microtensor.tensor import Tensor
-
-
-def input_nodes(node: Function) -> Iterator[Function]:
-    """The nodes that produced ``node``'s inputs (leaves and constants have none)."""
-    for x in node.inputs:
-        if isinstance(x, Tensor) and x.grad_fn is not None:
-            yield x.grad_fn
 
 
 def backward_order(roots: Sequence[Tensor]) -> list[Function]:
@@ -50,7 +43,10 @@ def backward_order(roots: Sequence[Tensor]) -> list[Function]:
     while stack:  # 1. count consumers (a depth-first walk of the graph)
         node = stack.pop()
         helpers.point_at_recorded_inputs(node)
-        for parent in input_nodes(node):
+        for x in node.inputs:
+            parent = x.grad_fn if isinstance(x, Tensor) else None
+            if parent is None:  # a leaf or a constant
+                continue
             if parent not in consumers:
                 consumers[parent] = 0
                 stack.append(parent)
@@ -60,10 +56,12 @@ def backward_order(roots: Sequence[Tensor]) -> list[Function]:
     while ready:
         node = ready.pop()
         order.append(node)
-        for parent in input_nodes(node):
-            consumers[parent] -= 1
-            if consumers[parent] == 0:
-                ready.append(parent)
+        for x in node.inputs:
+            parent = x.grad_fn if isinstance(x, Tensor) else None
+            if parent is not None:
+                consumers[parent] -= 1
+                if consumers[parent] == 0:
+                    ready.append(parent)
     return order
 
 
@@ -96,23 +94,29 @@ def run_backward(
     Otherwise nothing is accumulated and the gradients of ``targets`` are returned in order
     (``autograd.grad``); a target not reached gets ``None``.
     """
-    grads = helpers.GradientStore(targets)  # dL/d(output) of each node, dL/d(leaf) of leaves
-    for root, grad in zip(roots, root_grads):
-        grads.add(root, grad)
+    # the gradients of leaves, hooks, autograd.grad's targets; seeded with the roots' gradients
+    store = helpers.GradientStore(roots, root_grads, targets)
+    pending = store.pending  # node -> the sum of dL/d(output) its consumers have sent so far
     anomaly = grad_state.anomaly
     for node in backward_order(roots):
-        grad = grads.pop_node(node)  # the sum of what its consumers sent; hooks applied
+        grad = pending.pop(node, None)
         if grad is None:  # no consumer sent a gradient (they all returned None)
             continue
+        if node.hooks is not None or store.target_nodes:
+            grad = store.at_node(node, grad)  # run hooks; catch autograd.grad's targets
         input_grads = node.run_backward(grad, create_graph)
         if not retain_graph:
             node.release_saved()
+        if anomaly:
+            helpers.check_anomaly_backward(node, input_grads)
         for x, g in zip(node.inputs, input_grads):
             if g is None or not isinstance(x, Tensor) or not x._requires_grad:
                 continue
-            if anomaly:
-                helpers.check_anomaly_backward(node, g)
-            if g.shape != x._data.shape:
-                g = sum_to_shape(g, x._data.shape)
-            grads.add(x, helpers.as_dtype_of(g, x))
-    return grads.deliver(root_grads, create_graph)
+            if g.shape != x._data.shape or g.dtype != x._data.dtype:  # undo broadcasting, cast
+                g = helpers.as_dtype_of(sum_to_shape(g, x._data.shape), x)
+            parent = x.grad_fn
+            if parent is None:  # a leaf: its gradients are summed until the end of the pass
+                store.add_leaf(x, g)
+            else:  # the sum rule: a tensor used twice receives the sum of its gradients
+                pending[parent] = g if parent not in pending else pending[parent] + g
+    return store.deliver(root_grads, create_graph)

@@ -22,7 +22,7 @@ from microtensor.tensor import Tensor
 
 
 class GradientStore:
-    """Pending gradients of nodes and leaves during one backward pass.
+    """Pending gradients of nodes and leaves during one backward pass, seeded with the roots'.
 
     ``targets`` (for ``autograd.grad``) are the tensors whose gradients are returned instead of
     accumulated: a target that is a non-leaf is caught when its node runs.
@@ -30,7 +30,8 @@ class GradientStore:
 
     __slots__ = ("pending", "leaves", "targets", "target_nodes", "captured")
 
-    def __init__(self, targets: Sequence[Tensor] | None) -> None:
+    def __init__(self, roots: Sequence[Tensor], root_grads: Sequence[Any],
+                 targets: Sequence[Tensor] | None) -> None:
         self.pending: dict[Function, Any] = {}  # node -> sum of dL/d(output) received so far
         self.leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, sum of dL/d(leaf)]
         self.targets = targets
@@ -41,27 +42,30 @@ class GradientStore:
             for i, t in enumerate(targets):
                 if t.grad_fn is not None:
                     self.target_nodes.setdefault(t.grad_fn, []).append(i)
+        for root, grad in zip(roots, root_grads):
+            self.add(root, grad)
 
     def add(self, tensor: Tensor, grad: Any) -> None:
         """Add ``grad`` to what ``tensor`` has received (the sum rule of the chain rule)."""
         node = tensor.grad_fn
         if node is None:
-            entry = self.leaves.get(id(tensor))
-            if entry is None:
-                if isinstance(grad, np.generic):  # NumPy turns 0-d results into scalars
-                    grad = np.asarray(grad)
-                self.leaves[id(tensor)] = [tensor, grad]
-            else:
-                entry[1] = entry[1] + grad
-            return
-        pending = self.pending
-        pending[node] = grad if node not in pending else pending[node] + grad
+            self.add_leaf(tensor, grad)
+        else:
+            pending = self.pending
+            pending[node] = grad if node not in pending else pending[node] + grad
 
-    def pop_node(self, node: Function) -> Any:
-        """The total gradient of ``node``'s output, after its hooks; None if none arrived."""
-        grad = self.pending.pop(node, None)
-        if grad is None:
-            return None
+    def add_leaf(self, leaf: Tensor, grad: Any) -> None:
+        """Add ``grad`` to what ``leaf`` has received in this pass."""
+        entry = self.leaves.get(id(leaf))
+        if entry is None:
+            if isinstance(grad, np.generic):  # NumPy turns 0-d results into scalars
+                grad = np.asarray(grad)
+            self.leaves[id(leaf)] = [leaf, grad]
+        else:
+            entry[1] = entry[1] + grad
+
+    def at_node(self, node: Function, grad: Any) -> Any:
+        """The total gradient of ``node``'s output after its hooks; kept if it is a target."""
         if node.hooks is not None:
             grad = run_hooks(node.hooks, grad)
         if node in self.target_nodes:
@@ -181,10 +185,12 @@ def broadcast_up(grad: Any, shape: tuple[int, ...]) -> Any:
         shape, grad.dtype)
 
 
-def check_anomaly_backward(node: Function, grad: Any) -> None:
+def check_anomaly_backward(node: Function, grads: Sequence[Any]) -> None:
     """``detect_anomaly``: refuse a gradient with NaN or inf, naming the op that made it."""
-    array = grad._data if isinstance(grad, Tensor) else grad
-    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+    for grad in grads:
+        array = grad._data if isinstance(grad, Tensor) else grad
+        if array is None or array.dtype.kind not in "fc" or np.isfinite(array).all():
+            continue
         kind = "nan" if np.isnan(array).any() else "inf"
         raise RuntimeError(
             f"detect_anomaly: the backward pass of {node.name} returned {kind} values "

@@ -205,7 +205,8 @@ class Op(Function):
 
     def run_backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
         """dL/d(inputs) from dL/d(output): arrays in, arrays out (Tensors if create_graph)."""
-        check_ready_for_backward(self, create_graph)
+        if self.recorded_at != grad_state.mutations or self.saved is _FREED or create_graph:
+            check_ready_for_backward(self, create_graph)  # (the test skips a call per node)
         if not create_graph:
             grads = self.backward(self, grad)
         else:
@@ -284,7 +285,8 @@ def _check_saved_versions(node: Function) -> None:
     """
     saved = node.saved
     for x in node.inputs:
-        if not isinstance(x, Tensor) or x._version_counter.last_write <= node.recorded_at:
+        counter = x._version_counter if isinstance(x, Tensor) else None
+        if counter is None or counter.last_write <= node.recorded_at:  # not changed since
             continue
         if any(value is x._data or value is x for value in saved):
             raise _modified_error(node, x.shape, f" (it is now at version {x._version})")

@@ -49,7 +49,7 @@ class Parameter(Tensor):
             array = np.empty(0, dtype=_dtypes.get_default_dtype())
             counter = VersionCounter()
         elif isinstance(data, Tensor):
-            array, counter = data._data, data._version_counter
+            array, counter = data._data, data._counter()
         else:
             array = np.asarray(data)
             if array.dtype == np.float64 and not isinstance(data, np.ndarray):
