@@ -1,5 +1,6 @@
-"""mt.nn.functional: forward values against NumPy and PyTorch, and gradient checks of the
-primitives in microtensor/nn/primitives (collected by tests/test_gradcheck.py)."""
+"""mt.nn.functional: forward values against NumPy and PyTorch, and gradient checks of the ops it
+calls (activations, losses, normalization, dropout in microtensor/ops/; collected by
+tests/test_gradcheck.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Batch normalisation layers: ``BatchNorm1d`` ((N, C) or (N, C, L)) and ``BatchNorm2d``
-((N, C, H, W)). The math, forward and backward, is in ``nn/primitives/normalization.py``.
+((N, C, H, W)). The math, forward and backward, is in ``ops/normalization.py``.
 """
 
 from __future__ import annotations
