@@ -10,8 +10,6 @@ Where to read: ``tensor.py`` (the Tensor), ``autograd/function.py`` (graph nodes
 ``autograd/engine.py`` (the backward pass), ``ops/`` (every primitive, forward next to backward).
 """
 
-# tensor first: it imports autograd and the ops once the Tensor class exists
-from microtensor.tensor import Tensor  # noqa: I001
 from microtensor import autograd, datasets, landscape, nn, optim, transforms, utils, viz
 from microtensor._dtypes import (
     bool,
@@ -55,6 +53,7 @@ from microtensor.creation import (
     zeros,
     zeros_like,
 )
+from microtensor.ops.activations import relu
 from microtensor.ops.elementwise import (
     abs,
     add,
@@ -77,7 +76,6 @@ from microtensor.ops.elementwise import (
     tanh,
     where,
 )
-from microtensor.ops.activations import relu
 from microtensor.ops.linalg import matmul
 from microtensor.ops.reduce import (
     amax,
@@ -113,6 +111,7 @@ from microtensor.ops.shape import (
 from microtensor.ops.special import erf
 from microtensor.random import Generator, manual_seed
 from microtensor.serialization import load, save
+from microtensor.tensor import Tensor
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,11 @@ A Tensor holds
 * a version counter, bumped by every in-place change, so the engine can refuse to backpropagate
   through a value that was overwritten after an op saved it.
 
-Everything that computes is an op in ``microtensor/ops``; the methods here only call them.
+Everything that computes is an op in ``microtensor/ops``; the methods here only call them, as
+``ops.<kind>.<function>`` (``ops.elementwise.mul``), which also says where each op lives. The ops
+import this module (they make Tensors); this module imports only the ``ops`` *package*, whose
+submodules ``microtensor/__init__.py`` loads, so the modules can be imported in any order. The
+autograd bookkeeping that in-place changes need is imported where it is used.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from microtensor import _dtypes
+from microtensor import _dtypes, ops
 
 Scalar = int | float | bool
 _FLOAT32 = np.dtype(np.float32)
@@ -141,9 +145,12 @@ class Tensor:
     def data(self, value: Tensor | np.ndarray) -> None:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
-    def _counter(self) -> VersionCounter:
-        """The version counter, made on first use (saves an object per op result)."""
+    def _counter(self) -> Any:
+        """The version counter (a ``VersionCounter``), made on first use (saves an object per op
+        result; most tensors are never changed in place)."""
         if self._version_counter is None:
+            from microtensor.autograd.versions import VersionCounter
+
             self._version_counter = VersionCounter()
         return self._version_counter
 
@@ -154,24 +161,26 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Record an in-place change of the values (see ``autograd/versions.py``)."""
+        from microtensor.autograd.versions import note_write
+
         self._counter().bump()
         note_write(self._data)  # views of the same memory have their own counters
 
     @property
     def T(self) -> Tensor:
         """The tensor with its dimensions reversed (the transpose for a matrix)."""
-        return _shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+        return ops.shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
         """Transpose of the last two dimensions (a batch of matrices transposed)."""
-        return _shape.transpose(self, -2, -1)
+        return ops.shape.transpose(self, -2, -1)
 
     # ------------------------------------------------------------------ conversion
     def size(self, dim: int | None = None) -> Any:
         if dim is None:
             return self._data.shape
-        return self._data.shape[_shape.normalize_dim(dim, self.ndim, "size")]
+        return self._data.shape[ops.shape.normalize_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -217,7 +226,7 @@ class Tensor:
 
     def clone(self) -> Tensor:
         """A copy of the values that stays in the graph (gradient passes straight through)."""
-        return _ew.clone(self)
+        return ops.elementwise.clone(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
@@ -272,7 +281,7 @@ class Tensor:
             dtype = kwargs["dtype"]
         if dtype is None or isinstance(dtype, str) and dtype in ("cpu", "cuda"):
             return self
-        return _ew.cast(self, _dtypes.resolve(dtype))
+        return ops.elementwise.cast(self, _dtypes.resolve(dtype))
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
@@ -347,96 +356,96 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
-            return _ew.AddOp.apply(self, other)
-        return _ew.add(self, other)
+            return ops.elementwise.AddOp.apply(self, other)
+        return ops.elementwise.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ew.add(other, self)
+        return ops.elementwise.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
-            return _ew.SubOp.apply(self, other)
-        return _ew.sub(self, other)
+            return ops.elementwise.SubOp.apply(self, other)
+        return ops.elementwise.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ew.sub(other, self)
+        return ops.elementwise.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
-            return _ew.MulOp.apply(self, other)
-        return _ew.mul(self, other)
+            return ops.elementwise.MulOp.apply(self, other)
+        return ops.elementwise.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ew.mul(other, self)
+        return ops.elementwise.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype is _FLOAT32:
-            return _ew.DivOp.apply(self, other)
-        return _ew.div(self, other)
+            return ops.elementwise.DivOp.apply(self, other)
+        return ops.elementwise.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ew.div(other, self)
+        return ops.elementwise.div(other, self)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return _ew.pow(self, exponent)
+        return ops.elementwise.pow(self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return _ew.pow(base, self)
+        return ops.elementwise.pow(base, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _linalg.matmul(self, other)
+        return ops.linalg.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _linalg.matmul(other, self)
+        return ops.linalg.matmul(other, self)
 
     def __neg__(self) -> Tensor:
-        return _ew.neg(self)
+        return ops.elementwise.neg(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return _ew.abs(self)
+        return ops.elementwise.abs(self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return _ew.constant_result("floor_divide", np.floor_divide, self, other)
+        return ops.elementwise.constant_result("floor_divide", np.floor_divide, self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _ew.constant_result("floor_divide", np.floor_divide, other, self)
+        return ops.elementwise.constant_result("floor_divide", np.floor_divide, other, self)
 
     def __mod__(self, other: Any) -> Tensor:
-        return _ew.constant_result("remainder", np.remainder, self, other)
+        return ops.elementwise.constant_result("remainder", np.remainder, self, other)
 
     # comparisons and logic give bool tensors, outside the graph
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _ew.constant_result("eq", np.equal, self, other)
+        return ops.elementwise.constant_result("eq", np.equal, self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _ew.constant_result("ne", np.not_equal, self, other)
+        return ops.elementwise.constant_result("ne", np.not_equal, self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _ew.constant_result("lt", np.less, self, other)
+        return ops.elementwise.constant_result("lt", np.less, self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _ew.constant_result("le", np.less_equal, self, other)
+        return ops.elementwise.constant_result("le", np.less_equal, self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _ew.constant_result("gt", np.greater, self, other)
+        return ops.elementwise.constant_result("gt", np.greater, self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _ew.constant_result("ge", np.greater_equal, self, other)
+        return ops.elementwise.constant_result("ge", np.greater_equal, self, other)
 
     def __invert__(self) -> Tensor:
-        return _ew.constant_result("bitwise_not", np.invert, self)
+        return ops.elementwise.constant_result("bitwise_not", np.invert, self)
 
     def __and__(self, other: Any) -> Tensor:
-        return _ew.constant_result("bitwise_and", np.bitwise_and, self, other)
+        return ops.elementwise.constant_result("bitwise_and", np.bitwise_and, self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return _ew.constant_result("bitwise_or", np.bitwise_or, self, other)
+        return ops.elementwise.constant_result("bitwise_or", np.bitwise_or, self, other)
 
     def __xor__(self, other: Any) -> Tensor:
-        return _ew.constant_result("bitwise_xor", np.bitwise_xor, self, other)
+        return ops.elementwise.constant_result("bitwise_xor", np.bitwise_xor, self, other)
 
     def eq(self, other: Any) -> Tensor:
         return self.__eq__(other)
@@ -486,10 +495,13 @@ class Tensor:
           becomes the op's node); the old array, possibly saved by other ops, stays intact.
           Nodes recorded before hold this Tensor object as an input but used the old value;
           ``_previous_version`` = (stamp, snapshot of the old value) lets the engine send their
-          gradients to the old value's history (``engine._inputs_at_record_time``).
+          gradients to the old value's history (``engine_helpers.point_at_recorded_inputs``).
         * Otherwise the array is overwritten in place and the version counter is bumped, so a
           backward pass through an op that saved the old values raises instead of being wrong.
         """
+        from microtensor.autograd.grad_mode import grad_state
+        from microtensor.autograd.versions import VersionCounter
+
         if grad_state.enabled and self._requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 f"{name}: a leaf Variable that requires grad is being used in an in-place "
@@ -531,42 +543,44 @@ class Tensor:
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace("add_", lambda t: _ew.add(t, other))
+        return self._inplace("add_", lambda t: ops.elementwise.add(t, other))
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace("sub_", lambda t: _ew.sub(t, other))
+        return self._inplace("sub_", lambda t: ops.elementwise.sub(t, other))
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace("mul_", lambda t: _ew.mul(t, other))
+        return self._inplace("mul_", lambda t: ops.elementwise.mul(t, other))
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace("div_", lambda t: _ew.div(t, other))
+        return self._inplace("div_", lambda t: ops.elementwise.div(t, other))
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._inplace("add_", lambda t: _ew.add(t, other if alpha == 1 else other * alpha))
+        scaled = other if alpha == 1 else other * alpha
+        return self._inplace("add_", lambda t: ops.elementwise.add(t, scaled))
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._inplace("sub_", lambda t: _ew.sub(t, other if alpha == 1 else other * alpha))
+        scaled = other if alpha == 1 else other * alpha
+        return self._inplace("sub_", lambda t: ops.elementwise.sub(t, scaled))
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace("mul_", lambda t: _ew.mul(t, other))
+        return self._inplace("mul_", lambda t: ops.elementwise.mul(t, other))
 
     def div_(self, other: Any) -> Tensor:
-        return self._inplace("div_", lambda t: _ew.div(t, other))
+        return self._inplace("div_", lambda t: ops.elementwise.div(t, other))
 
     def pow_(self, exponent: Any) -> Tensor:
-        return self._inplace("pow_", lambda t: _ew.pow(t, exponent))
+        return self._inplace("pow_", lambda t: ops.elementwise.pow(t, exponent))
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        return self._inplace("clamp_", lambda t: _ew.clamp(t, min, max))
+        return self._inplace("clamp_", lambda t: ops.elementwise.clamp(t, min, max))
 
     def copy_(self, source: Any) -> Tensor:
         source_tensor = source if isinstance(source, Tensor) else Tensor._make(np.asarray(source))
 
         def copied(t: Tensor) -> Tensor:
-            value = _ew.cast(_shape.expand(source_tensor, t.shape), t.dtype)
+            value = ops.elementwise.cast(ops.shape.expand(source_tensor, t.shape), t.dtype)
             # a new node and array: this tensor must not share the source's graph node or memory
-            return _ew.clone(value) if value is source_tensor else value
+            return ops.elementwise.clone(value) if value is source_tensor else value
 
         return self._inplace("copy_", copied)
 
@@ -589,149 +603,149 @@ class Tensor:
         return self._inplace("normal_", lambda t: Tensor._make(values.astype(t.dtype)))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._inplace("__setitem__", lambda t: _shape.index_put(t, index, value))
+        self._inplace("__setitem__", lambda t: ops.shape.index_put(t, index, value))
 
     # ------------------------------------------------------------------ elementwise
     def exp(self) -> Tensor:
-        return _ew.exp(self)
+        return ops.elementwise.exp(self)
 
     def log(self) -> Tensor:
-        return _ew.log(self)
+        return ops.elementwise.log(self)
 
     def sqrt(self) -> Tensor:
-        return _ew.sqrt(self)
+        return ops.elementwise.sqrt(self)
 
     def abs(self) -> Tensor:
-        return _ew.abs(self)
+        return ops.elementwise.abs(self)
 
     def sin(self) -> Tensor:
-        return _ew.sin(self)
+        return ops.elementwise.sin(self)
 
     def cos(self) -> Tensor:
-        return _ew.cos(self)
+        return ops.elementwise.cos(self)
 
     def tanh(self) -> Tensor:
-        return _ew.tanh(self)
+        return ops.elementwise.tanh(self)
 
     def sigmoid(self) -> Tensor:
-        return _ew.sigmoid(self)
+        return ops.elementwise.sigmoid(self)
 
     def relu(self) -> Tensor:
-        return _act.relu(self)
+        return ops.activations.relu(self)
 
     def sign(self) -> Tensor:
-        return _ew.sign(self)
+        return ops.elementwise.sign(self)
 
     def square(self) -> Tensor:
-        return _ew.pow(self, 2)
+        return ops.elementwise.pow(self, 2)
 
     def neg(self) -> Tensor:
-        return _ew.neg(self)
+        return ops.elementwise.neg(self)
 
     def reciprocal(self) -> Tensor:
-        return _ew.div(1.0, self)
+        return ops.elementwise.div(1.0, self)
 
     def pow(self, exponent: Any) -> Tensor:
-        return _ew.pow(self, exponent)
+        return ops.elementwise.pow(self, exponent)
 
     def add(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ew.add(self, other if alpha == 1 else other * alpha)
+        return ops.elementwise.add(self, other if alpha == 1 else other * alpha)
 
     def sub(self, other: Any, alpha: float = 1) -> Tensor:
-        return _ew.sub(self, other if alpha == 1 else other * alpha)
+        return ops.elementwise.sub(self, other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> Tensor:
-        return _ew.mul(self, other)
+        return ops.elementwise.mul(self, other)
 
     def div(self, other: Any) -> Tensor:
-        return _ew.div(self, other)
+        return ops.elementwise.div(self, other)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
-        return _ew.clamp(self, min, max)
+        return ops.elementwise.clamp(self, min, max)
 
     clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
-        return _ew.maximum(self, other)
+        return ops.elementwise.maximum(self, other)
 
     def minimum(self, other: Any) -> Tensor:
-        return _ew.minimum(self, other)
+        return ops.elementwise.minimum(self, other)
 
     def masked_fill(self, mask: Any, value: Scalar) -> Tensor:
-        return _ew.where(mask, value, self)
+        return ops.elementwise.where(mask, value, self)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return _reduce.sum(self, dim, keepdim, **aliases)
+        return ops.reduce.sum(self, dim, keepdim, **aliases)
 
     def mean(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return _reduce.mean(self, dim, keepdim, **aliases)
+        return ops.reduce.mean(self, dim, keepdim, **aliases)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _reduce.prod(self, dim, keepdim)
+        return ops.reduce.prod(self, dim, keepdim)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return _reduce.max(self, dim, keepdim)
+        return ops.reduce.max(self, dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return _reduce.min(self, dim, keepdim)
+        return ops.reduce.min(self, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _reduce.amax(self, dim, keepdim)
+        return ops.reduce.amax(self, dim, keepdim)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _reduce.amin(self, dim, keepdim)
+        return ops.reduce.amin(self, dim, keepdim)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _reduce.argmax(self, dim, keepdim)
+        return ops.reduce.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _reduce.argmin(self, dim, keepdim)
+        return ops.reduce.argmin(self, dim, keepdim)
 
     def var(self, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
             unbiased: bool | None = None) -> Tensor:
-        return _reduce.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+        return ops.reduce.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
 
     def std(self, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
             unbiased: bool | None = None) -> Tensor:
-        return _reduce.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+        return ops.reduce.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return _reduce.logsumexp(self, dim, keepdim)
+        return ops.reduce.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return _reduce.softmax(self, dim)
+        return ops.reduce.softmax(self, dim)
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _reduce.log_softmax(self, dim)
+        return ops.reduce.log_softmax(self, dim)
 
     def norm(self, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _reduce.norm(self, p, dim, keepdim)
+        return ops.reduce.norm(self, p, dim, keepdim)
 
     # ------------------------------------------------------------------ shape and indexing
     def reshape(self, *shape: Any) -> Tensor:
-        return _shape.reshape(self, _shape.shape_arg(shape))
+        return ops.shape.reshape(self, ops.shape.shape_arg(shape))
 
     def view(self, *shape: Any) -> Tensor:
-        return _shape.reshape(self, _shape.shape_arg(shape))
+        return ops.shape.reshape(self, ops.shape.shape_arg(shape))
 
     def view_as(self, other: Tensor) -> Tensor:
-        return _shape.reshape(self, other.shape)
+        return ops.shape.reshape(self, other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        return _shape.reshape(self, other.shape)
+        return ops.shape.reshape(self, other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return _shape.flatten(self, start_dim, end_dim)
+        return ops.shape.flatten(self, start_dim, end_dim)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return _shape.unsqueeze(self, dim)
+        return ops.shape.unsqueeze(self, dim)
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return _shape.squeeze(self, dim)
+        return ops.shape.squeeze(self, dim)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return _shape.transpose(self, dim0, dim1)
+        return ops.shape.transpose(self, dim0, dim1)
 
     swapaxes = transpose
     swapdims = transpose
@@ -742,37 +756,37 @@ class Tensor:
         return self.T
 
     def permute(self, *dims: Any) -> Tensor:
-        return _shape.permute(self, _shape.shape_arg(dims))
+        return ops.shape.permute(self, ops.shape.shape_arg(dims))
 
     def expand(self, *sizes: Any) -> Tensor:
-        return _shape.expand(self, _shape.shape_arg(sizes))
+        return ops.shape.expand(self, ops.shape.shape_arg(sizes))
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return _shape.expand(self, other.shape)
+        return ops.shape.expand(self, other.shape)
 
     def broadcast_to(self, shape: Any) -> Tensor:
-        return _shape.expand(self, tuple(shape))
+        return ops.shape.expand(self, tuple(shape))
 
     def repeat(self, *repeats: Any) -> Tensor:
-        return _shape.repeat(self, _shape.shape_arg(repeats))
+        return ops.shape.repeat(self, ops.shape.shape_arg(repeats))
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape.split(self, split_size_or_sections, dim)
+        return ops.shape.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape.chunk(self, chunks, dim)
+        return ops.shape.chunk(self, chunks, dim)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return _shape.getitem(self, index)
+        return ops.shape.getitem(self, index)
 
     def matmul(self, other: Any) -> Tensor:
-        return _linalg.matmul(self, other)
+        return ops.linalg.matmul(self, other)
 
     def mm(self, other: Any) -> Tensor:
-        return _linalg.matmul(self, other)
+        return ops.linalg.matmul(self, other)
 
     def dot(self, other: Any) -> Tensor:
-        return _linalg.matmul(self, other)
+        return ops.linalg.matmul(self, other)
 
 
 def _add_node_hook(node: Any, hook: Any) -> list[Any]:
@@ -821,13 +835,3 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
     __call__ = remove
-
-
-# autograd and the ops import Tensor, so they are imported after the class exists.
-from microtensor.autograd.grad_mode import grad_state  # noqa: E402
-from microtensor.autograd.versions import VersionCounter, note_write  # noqa: E402
-from microtensor.ops import activations as _act  # noqa: E402
-from microtensor.ops import elementwise as _ew  # noqa: E402
-from microtensor.ops import linalg as _linalg  # noqa: E402
-from microtensor.ops import reduce as _reduce  # noqa: E402
-from microtensor.ops import shape as _shape  # noqa: E402
