@@ -271,7 +271,7 @@ class Tensor:
         inputs: Any = None,
     ) -> None:
         """Backpropagate from this tensor, accumulating dself/dleaf into every leaf's ``.grad``."""
-        from microtensor.autograd.api import backward
+        from microtensor.autograd.engine import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs)
 
@@ -495,7 +495,7 @@ class Tensor:
           becomes the op's node); the old array, possibly saved by other ops, stays intact.
           Nodes recorded before hold this Tensor object as an input but used the old value;
           ``_previous_version`` = (stamp, snapshot of the old value) lets the engine send their
-          gradients to the old value's history (``engine_helpers.point_at_recorded_inputs``).
+          gradients to the old value's history (``engine.point_at_recorded_inputs``).
         * Otherwise the array is overwritten in place and the version counter is bumped, so a
           backward pass through an op that saved the old values raises instead of being wrong.
         """

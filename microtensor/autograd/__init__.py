@@ -2,7 +2,7 @@
 
 from microtensor.autograd import functional
 from microtensor.autograd.anomaly import detect_anomaly, is_anomaly_enabled
-from microtensor.autograd.api import backward, grad
+from microtensor.autograd.engine import backward, grad
 from microtensor.autograd.function import Function, Op
 from microtensor.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from microtensor.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck

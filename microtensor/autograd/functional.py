@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from microtensor.autograd.api import grad
+from microtensor.autograd.engine import grad
 from microtensor.tensor import Tensor
 
 

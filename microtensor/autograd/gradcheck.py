@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from microtensor.autograd.api import grad
+from microtensor.autograd.engine import grad
 from microtensor.autograd.grad_mode import enable_grad, no_grad
 from microtensor.random import Generator
 from microtensor.tensor import Tensor

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from microtensor.autograd.api import grad
+from microtensor.autograd.engine import grad
 from microtensor.autograd.functional import hessian as autograd_hessian
 from microtensor.tensor import Tensor
 

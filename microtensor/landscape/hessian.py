@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from microtensor.autograd.api import grad
+from microtensor.autograd.engine import grad
 from microtensor.tensor import Tensor
 
 __all__ = ["HessianEigs", "hessian_eigs", "hvp_operator"]
