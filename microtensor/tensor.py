@@ -500,7 +500,7 @@ class Tensor:
           backward pass through an op that saved the old values raises instead of being wrong.
         """
         from microtensor.autograd.grad_mode import grad_state
-        from microtensor.autograd.versions import VersionCounter
+        from microtensor.autograd.versions import VersionCounter, write_clock
 
         if grad_state.enabled and self._requires_grad and self.grad_fn is None:
             raise RuntimeError(
@@ -532,7 +532,7 @@ class Tensor:
             self._version_counter = VersionCounter()
             self._version_counter.version = old._version_counter.version
             self._version_counter.bump()
-            self._previous_version = (grad_state.mutations, old)
+            self._previous_version = (write_clock.now, old)
             if old.grad_fn is not None and old.grad_fn.hooks:  # retain_grad follows the tensor
                 for hook in [h for h in old.grad_fn.hooks if isinstance(h, _RetainGrad)]:
                     old.grad_fn.hooks.remove(hook)

@@ -36,6 +36,7 @@ import numpy as np
 
 from microtensor.autograd.function import Function
 from microtensor.autograd.grad_mode import grad_state
+from microtensor.autograd.versions import write_clock
 from microtensor.tensor import Tensor
 
 # =========================================================================== entry points
@@ -380,7 +381,7 @@ def point_at_recorded_inputs(node: Function) -> None:
     leads to the version current when the node was recorded (``recorded_at``).
     """
     recorded_at = node.recorded_at
-    if recorded_at == grad_state.mutations:  # nothing was modified in place since (the rule)
+    if recorded_at == write_clock.now:  # nothing was modified in place since (the rule)
         return
     inputs = list(node.inputs)
     for k, x in enumerate(inputs):

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.grad_mode import grad_state, set_grad_enabled
-from microtensor.autograd.versions import written_since
+from microtensor.autograd.versions import write_clock, written_since
 from microtensor.tensor import Tensor
 
 _FREED = object()  # marks a node whose saved arrays were released after a backward pass
@@ -62,7 +62,7 @@ class Function:
 
     # inputs: the tensors (and constants) the op was applied to -- the graph's edges
     # saved: what forward kept for backward; output: the result's array
-    # recorded_at: grad_state.mutations (the count of in-place writes so far) when recorded
+    # recorded_at: write_clock.now (the count of in-place writes so far) when recorded
     # hooks: functions called with the gradient of the output (register_hook, retain_grad);
     # a class-level None until a hook is registered (one store fewer per op)
     __slots__ = ("inputs", "saved", "output", "recorded_at", "__dict__")
@@ -175,7 +175,7 @@ class Op(Function):
                 if isinstance(x, Tensor) and x._requires_grad:
                     ctx.inputs = inputs
                     ctx.output = out
-                    ctx.recorded_at = grad_state.mutations
+                    ctx.recorded_at = write_clock.now
                     return Tensor._make(out, True, ctx)
         return Tensor._make(out)
 
@@ -205,7 +205,7 @@ class Op(Function):
 
     def run_backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
         """dL/d(inputs) from dL/d(output): arrays in, arrays out (Tensors if create_graph)."""
-        if self.recorded_at != grad_state.mutations or self.saved is _FREED or create_graph:
+        if self.recorded_at != write_clock.now or self.saved is _FREED or create_graph:
             check_ready_for_backward(self, create_graph)  # (the test skips a call per node)
         if not create_graph:
             grads = self.backward(self, grad)
@@ -239,7 +239,7 @@ def _new_node(cls: type, inputs: tuple[Any, ...]) -> Any:
     ctx.inputs = inputs
     ctx.saved = ()
     ctx.output = None
-    ctx.recorded_at = grad_state.mutations
+    ctx.recorded_at = write_clock.now
     return ctx
 
 
@@ -266,7 +266,7 @@ def check_ready_for_backward(node: Function, create_graph: bool) -> None:
     """
     if node.saved is _FREED:
         raise _freed_error(node)
-    if node.recorded_at != grad_state.mutations:  # something was modified in place since
+    if node.recorded_at != write_clock.now:  # something was modified in place since
         _check_saved_versions(node)
     if create_graph and not node.supports_double_backward:
         raise NotImplementedError(

@@ -1,32 +1,39 @@
 """Whether operations are recorded: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
 
-One global switch, ``grad_state.enabled``. Every op reads it when it runs: with recording off, the
-result of an op has no ``grad_fn`` and nothing is saved for a backward pass (this is how the
-optimizer updates parameters and how evaluation saves memory).
+One switch per thread, ``grad_state.enabled``. Every op reads it when it runs: with recording
+off, the result of an op has no ``grad_fn`` and nothing is saved for a backward pass (this is how
+the optimizer updates parameters and how evaluation saves memory).
+
+As in PyTorch the modes are per thread: a ``no_grad()`` in a data-loading or evaluation thread
+does not switch recording off for the training thread, and each new thread starts with
+recording on and anomaly detection off.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _GradState:
-    """The process-wide autograd switches (one instance, ``grad_state``)."""
+class _ThreadModes(threading.local):
+    """The autograd switches of the current thread (one instance, ``grad_state``).
 
-    __slots__ = ("enabled", "anomaly", "recording_backward", "mutations")
+    ``threading.local`` gives each thread its own attributes; ``__init__`` runs once per thread,
+    so every thread starts from the defaults. (Reading an attribute costs ~30 ns more than on a
+    plain object; ``Op.apply`` reads two.)
+    """
 
     def __init__(self) -> None:
         self.enabled = True  # are ops recorded into the graph?
         self.anomaly = False  # is detect_anomaly() active?
         self.recording_backward = False  # is a create_graph=True backward running?
-        self.mutations = 0  # how many in-place changes of tensor values so far
 
 
-grad_state = _GradState()
+grad_state = _ThreadModes()
 
 def is_grad_enabled() -> bool:
     """True when new operations are recorded for backpropagation."""

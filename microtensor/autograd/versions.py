@@ -14,15 +14,34 @@ from typing import Any
 
 import numpy as np
 
-from microtensor.autograd.grad_mode import grad_state
+
+class WriteClock:
+    """Counts in-place writes in the whole program (all threads): ``write_clock.now``.
+
+    A node remembers the clock when it is recorded (``recorded_at``); a value written later
+    carries a later time, which is how the backward pass notices a saved value that changed.
+    """
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now = 0
+
+    def tick(self) -> int:
+        """One more in-place write; returns the new time."""
+        self.now += 1
+        return self.now
+
+
+write_clock = WriteClock()
 
 
 class VersionCounter:
     """How often a tensor's values were changed in place, and when last.
 
-    ``version`` is PyTorch's ``tensor._version``. ``last_write`` is ``grad_state.mutations`` (the
-    count of in-place writes in the whole program) at the last change: a node recorded when that
-    count was ``recorded_at`` used the current values exactly when ``last_write <= recorded_at``.
+    ``version`` is PyTorch's ``tensor._version``. ``last_write`` is ``write_clock.now`` at the last
+    change: a node recorded when the clock read ``recorded_at`` used the current values exactly
+    when ``last_write <= recorded_at``.
     """
 
     __slots__ = ("version", "last_write")
@@ -34,11 +53,10 @@ class VersionCounter:
     def bump(self) -> None:
         """Record one in-place change, now."""
         self.version += 1
-        grad_state.mutations += 1
-        self.last_write = grad_state.mutations
+        self.last_write = write_clock.tick()
 
 
-# id(memory owner) -> (grad_state.mutations at its last in-place write, weak reference to it)
+# id(memory owner) -> (write_clock.now at its last in-place write, weak reference to it)
 _written: dict[int, tuple[int, Any]] = {}
 
 
@@ -60,17 +78,17 @@ def note_write(array: np.ndarray) -> None:
     key = id(owner)
     entry = _written.get(key)
     if entry is not None and entry[1]() is owner:
-        _written[key] = (grad_state.mutations, entry[1])
+        _written[key] = (write_clock.now, entry[1])
         return
     try:
         reference = weakref.ref(owner, lambda _, key=key: _written.pop(key, None))
     except TypeError:  # not weakly referenceable: cannot be tracked
         return
-    _written[key] = (grad_state.mutations, reference)
+    _written[key] = (write_clock.now, reference)
 
 
 def written_since(array: np.ndarray, recorded_at: int) -> bool:
-    """Was the memory of ``array`` written in place after ``grad_state.mutations`` was
+    """Was the memory of ``array`` written in place after ``write_clock.now`` was
     ``recorded_at``?"""
     entry = _written.get(id(memory_owner(array)))
     return entry is not None and entry[0] > recorded_at

@@ -1,0 +1,76 @@
+"""Grad mode and anomaly mode are per thread, as in PyTorch."""
+
+from __future__ import annotations
+
+import threading
+
+import microtensor as mt
+
+
+def _in_other_thread_while(context_factory, body):
+    """Run ``body()`` in this thread while another thread sits inside ``context_factory()``."""
+    entered, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with context_factory():
+            entered.set()
+            release.wait(timeout=10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert entered.wait(timeout=10)
+        return body()
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_no_grad_in_another_thread_does_not_stop_recording_here() -> None:
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    w = mt.tensor([3.0, 4.0], requires_grad=True)
+
+    def train_step():
+        loss = (x * x * w).sum()
+        loss.backward()
+        return loss
+
+    loss = _in_other_thread_while(mt.no_grad, train_step)
+    assert loss.requires_grad
+    assert x.grad.tolist() == [6.0, 16.0]  # 2 x w
+    assert w.grad.tolist() == [1.0, 4.0]   # x²
+
+
+def test_a_new_thread_starts_with_recording_on_even_inside_no_grad_here() -> None:
+    seen = {}
+
+    def worker() -> None:
+        seen["enabled"] = mt.is_grad_enabled()
+        seen["anomaly"] = mt.autograd.is_anomaly_enabled()
+        t = mt.tensor([1.0], requires_grad=True)
+        seen["recorded"] = (t * 2).requires_grad
+
+    with mt.no_grad(), mt.autograd.detect_anomaly():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert not mt.is_grad_enabled()  # this thread's mode is untouched
+    assert seen == {"enabled": True, "anomaly": False, "recorded": True}
+
+
+def test_anomaly_mode_in_another_thread_does_not_apply_here() -> None:
+    x = mt.tensor([0.0], requires_grad=True)
+
+    def nan_step():
+        y = (x.log() * 0).sum()  # -inf * 0 = nan: detect_anomaly would raise here
+        return y
+
+    y = _in_other_thread_while(mt.autograd.detect_anomaly, nan_step)
+    assert y.isnan().item()
+
+
+def test_set_grad_enabled_is_per_thread() -> None:
+    def body():
+        return mt.is_grad_enabled()
+
+    assert _in_other_thread_while(lambda: mt.set_grad_enabled(False), body) is True
