@@ -348,9 +348,15 @@ def accumulate_into_grad(leaf: Tensor, grad: Any, create_graph: bool, private: b
 
 
 def run_hooks(hooks: list[Any], grad: Any) -> Any:
-    """Call each hook with the gradient (as a Tensor); a hook may return a replacement."""
+    """Call each hook with the gradient (as a Tensor); a hook may return a replacement.
+
+    In a first-order pass the hooks see a private copy, and a replacement is copied too: the
+    gradient that flows on may become a leaf's ``.grad``, which later passes and ``zero_()``
+    write into, and what a hook stored must not change (as in PyTorch).
+    """
     is_array = not isinstance(grad, Tensor)
-    value = Tensor._make(np.asarray(grad)) if is_array else grad
+    value = Tensor._make(np.array(grad, copy=True)) if is_array else grad
+    replaced = False
     for hook in hooks:
         result = hook(value)
         if result is not None:
@@ -361,8 +367,10 @@ def run_hooks(hooks: list[Any], grad: Any) -> Any:
                     f"a gradient hook changed the gradient's shape from {tuple(value.shape)} "
                     f"to {tuple(result.shape)}"
                 )
-            value = result
-    return value._data if is_array else value
+            value, replaced = result, True
+    if not is_array:
+        return value
+    return np.array(value._data, copy=True) if replaced else grad
 
 
 def _private_tensor(value: Any) -> Tensor:
