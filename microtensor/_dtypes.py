@@ -61,3 +61,23 @@ def infer(data: Any) -> np.dtype:
     if kind == "f":
         return _default_dtype
     raise TypeError(f"can't make a tensor from data of type {type(data).__name__}")
+
+
+# PyTorch's names of the scalar types, as its error messages print them
+_TORCH_NAMES = {float16: "Half", float32: "Float", float64: "Double", int8: "Char",
+                int16: "Short", int32: "Int", int64: "Long", uint8: "Byte", bool: "Bool"}
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
+
+
+def torch_name(dtype: np.dtype) -> str:
+    """``float32`` -> ``"Float"``: the name PyTorch's messages use."""
+    return _TORCH_NAMES.get(np.dtype(dtype), str(dtype))
+
+
+def can_cast(from_: Any, to: Any) -> bool:
+    """``torch.can_cast``: may a result of dtype ``from_`` be written into a tensor of ``to``?
+
+    Only a move to a lower category is refused (floating to integer, integer to bool, complex to
+    real); a move within a category (float64 into float32, int64 into uint8) is allowed.
+    """
+    return _CATEGORY[np.dtype(from_).kind] <= _CATEGORY[np.dtype(to).kind]

@@ -485,8 +485,13 @@ class Tensor:
         return Tensor._make(np.isfinite(self._data))
 
     # ------------------------------------------------------------------ in-place operations
-    def _inplace(self, name: str, out_of_place: Callable[[Tensor], Tensor]) -> Tensor:
+    def _inplace(self, name: str, out_of_place: Callable[[Tensor], Tensor],
+                 arithmetic: bool = False) -> Tensor:
         """Shared logic of the in-place ops (``+=``, ``add_``, ``x[i] = v`` ...).
+
+        * The tensor keeps its dtype. For the arithmetic ops (``arithmetic=True``) the result's
+          type must be castable to it, as in PyTorch: ``int_t /= 2`` or ``bool_t += 1`` raise,
+          ``float32_t += float64_t`` computes in float64 and stores float32 (also while recording).
 
         * A leaf that requires grad may not be changed while recording (PyTorch's rule): the
           change would be invisible to the graph. Wrap such updates in ``mt.no_grad()``.
@@ -518,6 +523,8 @@ class Tensor:
                 f"{name}: the result of shape {tuple(result.shape)} doesn't match the shape "
                 f"{tuple(self.shape)} of the tensor being modified in place"
             )
+        if result._data.dtype != self._data.dtype:
+            result = self._cast_inplace_result(name, result, arithmetic)
         if result.grad_fn is not None:
             array = result._data
             # own the new array: a view could alias another tensor's values
@@ -542,37 +549,52 @@ class Tensor:
         self._bump_version()
         return self
 
+    def _cast_inplace_result(self, name: str, result: Tensor, arithmetic: bool) -> Tensor:
+        """The result of an in-place op in this tensor's dtype (refused where PyTorch refuses)."""
+        if arithmetic and not _dtypes.can_cast(result._data.dtype, self._data.dtype):
+            raise RuntimeError(
+                f"{name}: result type {_dtypes.torch_name(result._data.dtype)} can't be cast to "
+                f"the desired output type {_dtypes.torch_name(self._data.dtype)}; an in-place "
+                "op keeps the tensor's dtype, so use the out-of-place form (x = x / 2) or "
+                "convert the tensor first (x = x.float())"
+            )
+        if result.grad_fn is None:
+            return Tensor._make(result._data.astype(self._data.dtype))
+        return ops.elementwise.cast(result, self._data.dtype)
+
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace("add_", lambda t: ops.elementwise.add(t, other))
+        return self._inplace("add_", lambda t: ops.elementwise.add(t, other), arithmetic=True)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace("sub_", lambda t: ops.elementwise.sub(t, other))
+        return self._inplace("sub_", lambda t: ops.elementwise.sub(t, other), arithmetic=True)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace("mul_", lambda t: ops.elementwise.mul(t, other))
+        return self._inplace("mul_", lambda t: ops.elementwise.mul(t, other), arithmetic=True)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace("div_", lambda t: ops.elementwise.div(t, other))
+        return self._inplace("div_", lambda t: ops.elementwise.div(t, other), arithmetic=True)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         scaled = other if alpha == 1 else other * alpha
-        return self._inplace("add_", lambda t: ops.elementwise.add(t, scaled))
+        return self._inplace("add_", lambda t: ops.elementwise.add(t, scaled), arithmetic=True)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         scaled = other if alpha == 1 else other * alpha
-        return self._inplace("sub_", lambda t: ops.elementwise.sub(t, scaled))
+        return self._inplace("sub_", lambda t: ops.elementwise.sub(t, scaled), arithmetic=True)
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace("mul_", lambda t: ops.elementwise.mul(t, other))
+        return self._inplace("mul_", lambda t: ops.elementwise.mul(t, other), arithmetic=True)
 
     def div_(self, other: Any) -> Tensor:
-        return self._inplace("div_", lambda t: ops.elementwise.div(t, other))
+        return self._inplace("div_", lambda t: ops.elementwise.div(t, other), arithmetic=True)
 
     def pow_(self, exponent: Any) -> Tensor:
-        return self._inplace("pow_", lambda t: ops.elementwise.pow(t, exponent))
+        return self._inplace("pow_", lambda t: ops.elementwise.pow(t, exponent),
+                             arithmetic=True)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        return self._inplace("clamp_", lambda t: ops.elementwise.clamp(t, min, max))
+        return self._inplace("clamp_", lambda t: ops.elementwise.clamp(t, min, max),
+                             arithmetic=True)
 
     def copy_(self, source: Any) -> Tensor:
         source_tensor = source if isinstance(source, Tensor) else Tensor._make(np.asarray(source))
