@@ -159,11 +159,12 @@ class Tensor:
         """How many times the values were changed in place (PyTorch's ``tensor._version``)."""
         return 0 if self._version_counter is None else self._version_counter.version
 
-    def _bump_version(self) -> None:
-        """Record an in-place change of the values (see ``autograd/versions.py``)."""
+    def _bump_version(self, writer: str | None = None) -> None:
+        """Record an in-place change of the values, made by ``writer`` (see
+        ``autograd/versions.py``; the name appears in the error of a later backward)."""
         from microtensor.autograd.versions import note_write
 
-        self._counter().bump()
+        self._counter().bump(writer)
         note_write(self._data)  # views of the same memory have their own counters
 
     @property
@@ -538,7 +539,7 @@ class Tensor:
                 old._previous_version = previous
             self._version_counter = VersionCounter()
             self._version_counter.version = old._version_counter.version
-            self._version_counter.bump()
+            self._version_counter.bump(name)
             self._previous_version = (write_clock.now, old)
             if old.grad_fn is not None and old.grad_fn.hooks:  # retain_grad follows the tensor
                 for hook in [h for h in old.grad_fn.hooks if isinstance(h, _RetainGrad)]:
@@ -546,7 +547,7 @@ class Tensor:
                     _add_node_hook(self.grad_fn, hook)
             return self
         np.copyto(self._data, result._data, casting="unsafe")
-        self._bump_version()
+        self._bump_version(name)
         return self
 
     def _cast_inplace_result(self, name: str, result: Tensor, arithmetic: bool) -> Tensor:

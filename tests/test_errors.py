@@ -232,12 +232,23 @@ def test_modifying_memory_shared_through_a_view_makes_backward_raise():
 
 
 def test_parameter_update_between_forward_and_backward_is_detected():
+    x = _leaf([1.0, 1.0])
     w = _leaf([[1.0, 2.0], [3.0, 4.0]])
-    loss = (mt.ones(2, dtype=mt.float64) @ w.T).sum()  # MatMul saves a transposed view of w
+    loss = (x @ w.T).sum()  # MatMul saves a transposed view of w, needed for dL/dx
     with mt.no_grad():
         w -= 0.1
     with pytest.raises(RuntimeError, match="MatMul: .*modified by an in-place operation"):
         loss.backward()
+
+
+def test_parameter_update_is_ignored_where_no_gradient_needs_the_old_value():
+    # as in PyTorch: dL/dw = onesᵀ g does not use w, and the constant needs no gradient
+    w = _leaf([[1.0, 2.0], [3.0, 4.0]])
+    loss = (mt.ones(2, dtype=mt.float64) @ w.T).sum()
+    with mt.no_grad():
+        w -= 0.1
+    loss.backward()
+    assert w.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
 
 
 def test_modification_through_detach_is_detected():

@@ -70,6 +70,10 @@ class Function:
     # can the backward be recorded for double backward (create_graph=True)? An op whose backward
     # works on arrays only sets it False; the engine then refuses create_graph with a clear error
     supports_double_backward = True
+    # which input's gradient each saved value is needed for, by position in ``ctx.saved``
+    # (None: for any). A saved value only some gradient needs is not checked for in-place
+    # changes when that input needs no gradient: MulOp saves (a, b) and needs b only for dL/da.
+    saved_for_gradient_of: tuple[int | None, ...] | None = None
 
     inputs: tuple[Any, ...]
 
@@ -278,31 +282,60 @@ def check_ready_for_backward(node: Function, create_graph: bool) -> None:
 def _check_saved_versions(node: Function) -> None:
     """Refuse to backpropagate through values that were overwritten after being saved.
 
-    Every in-place change bumps the tensor's version and a global mutation counter, and stores
-    that counter in the tensor (``_version_counter.last_write``). A node remembers the global
-    counter when it was recorded (``recorded_at``); a saved input changed later carries a larger
-    stamp.
+    Every in-place change ticks the global write clock and stores its time in the tensor's
+    version counter (``last_write``), and in the memory's record (``versions.note_write``). A node
+    remembers the clock when it was recorded (``recorded_at``): a saved value written later
+    carries a later time. Values the backward will not use (``saved_for_gradient_of``) are not
+    checked, as in PyTorch, which does not even save them.
     """
-    saved = node.saved
-    for x in node.inputs:
-        counter = x._version_counter if isinstance(x, Tensor) else None
-        if counter is None or counter.last_write <= node.recorded_at:  # not changed since
+    for k, value in enumerate(node.saved):
+        if not _saved_value_is_used(node, k):
             continue
-        if any(value is x._data or value is x for value in saved):
-            raise _modified_error(node, x.shape, f" (it is now at version {x._version})")
-    # saved outputs, and saved arrays whose memory was written through another tensor (a view)
-    for value in saved:
+        changed = _input_changed_since(node, value)
+        if changed is not None:
+            raise _modified_error(node, changed)
         array = value._data if isinstance(value, Tensor) else value
+        # saved outputs, and saved arrays whose memory was written through another tensor
         if isinstance(array, np.ndarray) and written_since(array, node.recorded_at):
-            raise _modified_error(node, array.shape, "")
+            raise _modified_error(node, Tensor._make(array))
 
 
-def _modified_error(node: Function, shape: tuple[int, ...], version: str) -> RuntimeError:
+def _saved_value_is_used(node: Function, k: int) -> bool:
+    needed_for = node.saved_for_gradient_of
+    if needed_for is None or needed_for[k] is None:
+        return True
+    x = node.inputs[needed_for[k]]
+    return isinstance(x, Tensor) and x._requires_grad
+
+
+def _input_changed_since(node: Function, value: Any) -> Tensor | None:
+    """The input whose data ``value`` is, if it was changed in place since ``node`` was made."""
+    for x in node.inputs:
+        if isinstance(x, Tensor) and (value is x._data or value is x):
+            counter = x._version_counter
+            if counter is not None and counter.last_write > node.recorded_at:
+                return x
+    return None
+
+
+def _modified_error(node: Function, tensor: Tensor) -> RuntimeError:
+    counter = tensor._version_counter
+    writer = counter.last_writer if counter is not None else None
+    what = "a Parameter" if type(tensor).__name__ == "Parameter" else "a tensor"
+    described = f"{what} of shape {tuple(tensor.shape)}"
+    if writer is not None and writer.endswith(".step()"):
+        by = f" by {writer}"
+        advice = ("Call backward() before optimizer.step(), or run the forward pass again "
+                  "after the step.")
+    else:
+        by = f" by {writer}" if writer else ""
+        advice = ("Use an out-of-place operation (x = x + y instead of x += y), or .clone() "
+                  "the tensor before modifying it.")
+    version = f" (it is now at version {counter.version})" if counter is not None else ""
     return RuntimeError(
         f"{node.name}: one of the variables needed for gradient computation has been "
-        f"modified by an in-place operation: a tensor of shape {tuple(shape)} was "
-        f"changed after {node.name} saved it{version}. Use an out-of-place operation "
-        "(x = x + y instead of x += y), or .clone() the tensor before modifying it."
+        f"modified by an in-place operation: {described} was changed{by} after {node.name} "
+        f"saved it{version}. {advice}"
     )
 
 

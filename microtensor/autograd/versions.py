@@ -44,16 +44,18 @@ class VersionCounter:
     when ``last_write <= recorded_at``.
     """
 
-    __slots__ = ("version", "last_write")
+    __slots__ = ("version", "last_write", "last_writer")
 
     def __init__(self) -> None:
         self.version = 0
         self.last_write = 0
+        self.last_writer: str | None = None  # what changed it last (for error messages)
 
-    def bump(self) -> None:
-        """Record one in-place change, now."""
+    def bump(self, writer: str | None = None) -> None:
+        """Record one in-place change, now, made by ``writer`` (e.g. "add_", "SGD.step()")."""
         self.version += 1
         self.last_write = write_clock.tick()
+        self.last_writer = writer
 
 
 # id(memory owner) -> (write_clock.now at its last in-place write, weak reference to it)

@@ -132,6 +132,8 @@ class SubOp(Op):
 class MulOp(Op):
     """z = a * b.  dL/da = g * b,  dL/db = g * a."""
 
+    saved_for_gradient_of = (1, 0)  # a is needed only for dL/db, b only for dL/da
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)

@@ -21,6 +21,8 @@ from microtensor.tensor import Tensor
 class MatMulOp(Op):
     """Z = A @ B for operands of >= 2 dims.  dL/dA = G @ Bᵀ,  dL/dB = Aᵀ @ G."""
 
+    saved_for_gradient_of = (1, 0)  # a is needed only for dL/db, b only for dL/da
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -95,6 +97,8 @@ class LinearOp(Op):
     The formulas use only @, reshape, swapaxes and sum, so they also run on Tensors: the op
     supports double backward.
     """
+
+    saved_for_gradient_of = (1, 0)  # x is needed only for dL/dW, W only for dL/dx
 
     @staticmethod
     def forward(ctx, x, weight, bias):

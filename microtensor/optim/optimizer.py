@@ -236,7 +236,8 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 self._update(p, self.state[p], group)
-                p._bump_version()  # its values changed in place (see Tensor._bump_version)
+                # changed in place: a backward through a graph that saved p now raises, naming us
+                p._bump_version(f"{type(self).__name__}.step()")
         return loss
 
     def _update(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
