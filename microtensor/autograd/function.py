@@ -30,6 +30,7 @@ Two flavours:
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -150,10 +151,23 @@ class Function:
         return tuple(g._data if isinstance(g, Tensor) else g for g in grads)
 
     def release_saved(self) -> None:
-        """Free what was saved for backward (done after a backward pass unless retain_graph)."""
+        """Free what was saved for backward (done after a backward pass unless retain_graph).
+
+        Also lets go of the values of large inputs, as PyTorch's graph keeps no tensors after
+        ``backward()``: a loss kept for later must not hold the activations (or the input
+        batch) of its forward pass. Each such input is replaced by its ``freed_twin`` (same
+        shape, dtype, ``grad_fn``; no values), so the graph can still be walked and drawn.
+        Tensors that receive gradients (leaves with ``requires_grad``, parameters) and tensors
+        of at most ``KEEP_BYTES`` stay as they are.
+        """
         if self.saved:
             self.saved = _FREED
         self.output = None
+        for x in self.inputs:  # (`__class__ is` is the cheapest test; twins are not Tensor)
+            if x.__class__ is Tensor and x._data.nbytes > KEEP_BYTES and _can_let_go(x):
+                self.inputs = tuple(freed_twin(x) if x.__class__ is Tensor and _can_let_go(x)
+                                    and x._data.nbytes > KEEP_BYTES else x for x in self.inputs)
+                return
 
 
 class Op(Function):
@@ -224,6 +238,41 @@ class Op(Function):
 
 
 # --------------------------------------------------------------------------- helpers
+KEEP_BYTES = 4096  # inputs up to this size keep their values after backward()
+_twins: weakref.WeakKeyDictionary[Tensor, Tensor] = weakref.WeakKeyDictionary()
+
+
+def _can_let_go(x: Tensor) -> bool:
+    """An intermediate, or data that receives no gradient (a leaf that does is kept)."""
+    return x.grad_fn is not None or not x._requires_grad
+
+
+class FreedTensor(Tensor):
+    """What a released graph holds in place of a large intermediate tensor: its shape, dtype
+    and ``grad_fn``, no values (a zero-stride array takes no memory), and a weak reference to
+    the tensor it stands for. ``mt.viz.draw_graph`` draws that tensor while someone still holds
+    it, and otherwise a box that says "values freed by backward()"."""
+
+    __slots__ = ("origin",)
+
+    def original(self) -> Tensor | None:
+        """The tensor this stands for, if it is still alive."""
+        return self.origin()
+
+
+def freed_twin(x: Tensor) -> Tensor:
+    """The value-less stand-in for ``x`` (one per tensor, shared by all the nodes that used it)."""
+    twin = _twins.get(x)
+    if twin is None:
+        empty = np.broadcast_to(np.zeros((), dtype=x._data.dtype), x._data.shape)
+        twin = object.__new__(FreedTensor)
+        twin._data, twin._grad, twin._requires_grad = empty, None, x._requires_grad
+        twin.grad_fn, twin._version_counter, twin._hooks = x.grad_fn, None, None
+        twin.origin = weakref.ref(x)
+        _twins[x] = twin
+    return twin
+
+
 def display_name(cls: type) -> str:
     """``MulOp`` -> ``Mul``: built-in ops end in ``Op`` in the source, not in messages."""
     name = cls.__name__

@@ -31,6 +31,7 @@ import graphviz
 import numpy as np
 
 from microtensor._files import PathLike, write_bytes_atomically
+from microtensor.autograd.function import FreedTensor
 from microtensor.tensor import Tensor
 
 __all__ = ["GraphDrawing", "draw_graph", "render", "INSTALL_HINT"]
@@ -105,8 +106,12 @@ def draw_graph(
         text, :func:`render` (or ``.render()`` / ``.pipe()``) for SVG and PNG.
 
     The walk over the graph is iterative and visits every node once, so graphs of any depth
-    work. It only follows ``node.inputs``, which survive ``backward()`` (the arrays an op saved
-    for its backward pass are freed, the inputs are not), so drawing works before and after.
+    work. It only follows ``node.inputs``, which survive ``backward()``, so drawing works before
+    and after. But ``backward()`` (without ``retain_graph=True``) frees what the graph held, as
+    PyTorch does: intermediate tensors larger than 4 KB that nobody else holds lose their values,
+    and their boxes say "values freed by backward()". To see every value after the backward
+    pass, keep references to the tensors, draw before ``backward()``, or pass
+    ``retain_graph=True``.
 
     Example::
 
@@ -125,6 +130,7 @@ def draw_graph(
     produced: dict[int, list[Tensor]] = {}
     seen_tensors: set[int] = set()
     for tensor in [x for op in ops for x in _flat_inputs(op)] + outputs:
+        tensor = _alive(tensor)
         if isinstance(tensor, Tensor) and id(tensor) not in seen_tensors:
             seen_tensors.add(id(tensor))
             if tensor.grad_fn is not None:
@@ -138,7 +144,7 @@ def draw_graph(
     )
     drawer = _Drawer(graph, names, outputs, show_data, show_grad, max_elements)
     for op in ops:
-        input_ids = [drawer.tensor(x) if isinstance(x, Tensor) else drawer.constant(x)
+        input_ids = [drawer.tensor(_alive(x)) if isinstance(x, Tensor) else drawer.constant(x)
                      for x in _flat_inputs(op) if x is not None]
         op_id = drawer.op(op)
         for input_id in input_ids:
@@ -199,6 +205,14 @@ def _names_by_id(params: Any) -> dict[int, str]:
                             "not a Tensor")
         names.setdefault(id(tensor), str(name))
     return names
+
+
+def _alive(x: Any) -> Any:
+    """The tensor itself for a value-less stand-in left by ``backward()``, while it lives."""
+    if isinstance(x, FreedTensor):
+        original = x.original()
+        return original if original is not None else x
+    return x
 
 
 def _flat_inputs(op: Any) -> list[Any]:
@@ -282,8 +296,11 @@ class _Drawer:
 
         rows = [_row(_bold(title))] if title else []
         rows.append(_row(html.escape(_describe(t._data))))
-        data_bad = _nonfinite(t._data)
-        if self.show_data:
+        freed = isinstance(t, FreedTensor)
+        data_bad = not freed and _nonfinite(t._data)
+        if freed:
+            rows.append(_row("values freed by backward()"))
+        elif self.show_data:
             rows.append(_value_row("data", t._data, self.max_elements, data_bad))
         grad = t.grad._data if t.grad is not None else None
         grad_bad = grad is not None and _nonfinite(grad)
@@ -401,7 +418,9 @@ def _tooltip(t: Tensor) -> str:
     """Hover text in SVG viewers: min, max and mean, also for tensors too large to print."""
     array = t._data
     text = _describe(array)
-    if array.size > 1 and array.dtype.kind in "fiub":
+    if isinstance(t, FreedTensor):
+        text += ", values freed by backward()"
+    elif array.size > 1 and array.dtype.kind in "fiub":
         values = array.astype(np.float64, copy=False)
         text += (f", min {_format_number(values.min())}, max {_format_number(values.max())}, "
                  f"mean {_format_number(values.mean())}")
