@@ -5,8 +5,12 @@ is left behind, whatever fails."""
 from __future__ import annotations
 
 import os
+import re
+import signal
 import stat
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +80,7 @@ def test_a_file_it_did_not_create_is_never_deleted(tmp_path: Path,
     fails instead of writing into, or deleting, a file that belongs to someone else."""
     monkeypatch.setattr(_files.secrets, "token_hex", lambda n: "f" * (2 * n))
     target = tmp_path / "data.bin"
-    taken = tmp_path / f".data.bin.{os.getpid()}.{'f' * 16}.tmp"
+    taken = tmp_path / f".data.bin.microtensor-{os.getpid()}-{'f' * 16}.tmp"
     taken.write_bytes(b"someone else's")
     with pytest.raises(FileExistsError):
         write_bytes_atomically(target, NEW)
@@ -119,3 +123,173 @@ def test_write_idx_failing_keeps_the_old_file(tmp_path: Path, monkeypatch: pytes
         write_idx(target, np.arange(100, dtype=np.uint8))
     assert read_idx(target).tolist() == [0, 1, 2]
     assert _names(tmp_path) == ["labels.idx"]
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+@pytest.mark.parametrize(("umask", "mode"), [(0o077, 0o600), (0o002, 0o664), (0o027, 0o640)])
+def test_new_files_follow_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    previous = os.umask(umask)
+    try:
+        mt.save({"w": mt.ones(2)}, tmp_path / "model.mt")
+        write_bytes_atomically(tmp_path / "raw.bin", NEW)
+    finally:
+        os.umask(previous)
+    for name in ("model.mt", "raw.bin"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_replacing_a_file_keeps_its_permissions(tmp_path: Path) -> None:
+    """As writing in place (``open(path, "wb")``, what ``torch.save`` does) would: a checkpoint
+    made private with chmod 600 stays private when it is saved again."""
+    target = tmp_path / "model.mt"
+    mt.save({"w": mt.ones(2)}, target)
+    target.chmod(0o600)
+    previous = os.umask(0o022)
+    try:
+        mt.save({"w": mt.zeros(2)}, target)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert mt.load(target)["w"].tolist() == [0.0, 0.0]
+
+
+# --------------------------------------------------------------------------- killed writes
+
+_TEMPORARY = re.compile(r"\.data\.bin\.microtensor-(\d+)-[0-9a-f]{16}\.tmp")
+
+
+def _age(path: Path, seconds: float = 3600.0) -> None:
+    """Pretend nobody has written to ``path`` for ``seconds``."""
+    old = time.time() - seconds
+    os.utime(path, (old, old))
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped), so no process has it now."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _leftover(folder: Path, pid: int, name: str = "data.bin") -> Path:
+    """A temporary file exactly as a write killed half-way leaves it."""
+    path = folder / f".{name}.microtensor-{pid}-{os.urandom(8).hex()}.tmp"
+    path.write_bytes(NEW[: len(NEW) // 2])
+    return path
+
+
+def test_the_temporary_file_has_the_recognisable_name(tmp_path: Path) -> None:
+    with atomic_write(tmp_path / "data.bin") as file:
+        file.write(NEW)
+        (name,) = _names(tmp_path)
+        match = _TEMPORARY.fullmatch(name)
+        assert match is not None and int(match[1]) == os.getpid()
+    assert _names(tmp_path) == ["data.bin"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and pids are POSIX")
+def test_a_killed_save_is_cleaned_up_by_the_next_save(tmp_path: Path) -> None:
+    """A process killed (SIGKILL) in the middle of mt.save leaves its temporary file; the next
+    save in that folder deletes it once nobody has written to it for STALE_AFTER_SECONDS."""
+    script = (
+        "import os, signal, sys\n"
+        "import microtensor as mt\n"
+        "from microtensor._files import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as file:\n"
+        "    file.write(b'half a checkpoint' * 1000)\n"
+        "    file.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    child = subprocess.run([sys.executable, "-c", script, str(tmp_path / "data.bin")],
+                           timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    (name,) = _names(tmp_path)
+    match = _TEMPORARY.fullmatch(name)
+    assert match is not None and int(match[1]) != os.getpid()
+    mt.save([1], tmp_path / "other.mt")  # written just now: kept (it might still be written)
+    assert _names(tmp_path) == sorted([name, "other.mt"])
+    _age(tmp_path / name, _files.STALE_AFTER_SECONDS + 1)
+    mt.save([2], tmp_path / "other.mt")
+    assert _names(tmp_path) == ["other.mt"]
+    assert not (tmp_path / "data.bin").exists() and mt.load(tmp_path / "other.mt") == [2]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pids are checked on POSIX only")
+def test_twenty_killed_saves_are_all_removed_by_the_next_load(tmp_path: Path) -> None:
+    mt.save({"w": mt.ones(3)}, tmp_path / "model.mt")
+    leftovers = [_leftover(tmp_path, _dead_pid(), "model.mt") for _ in range(20)]
+    for path in leftovers:
+        _age(path)
+    assert mt.load(tmp_path / "model.mt")["w"].tolist() == [1.0, 1.0, 1.0]
+    assert _names(tmp_path) == ["model.mt"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pids are checked on POSIX only")
+def test_a_write_in_progress_in_a_live_process_is_never_touched(tmp_path: Path) -> None:
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        busy = _leftover(tmp_path, alive.pid)
+        _age(busy)  # even a write that has stalled for an hour
+        write_bytes_atomically(tmp_path / "data.bin", NEW)
+        assert busy.exists() and busy.read_bytes() == NEW[: len(NEW) // 2]
+    finally:
+        alive.kill()
+        alive.wait()
+    assert _files.remove_stale_temporaries(tmp_path) == [busy.name]  # its process is gone now
+
+
+def test_a_write_in_progress_in_this_process_is_never_touched(tmp_path: Path) -> None:
+    """Another thread's save, say: its file carries this process's pid."""
+    with atomic_write(tmp_path / "data.bin") as file:
+        file.write(NEW)
+        (name,) = _names(tmp_path)
+        _age(tmp_path / name)
+        assert _files.remove_stale_temporaries(tmp_path) == []
+        write_bytes_atomically(tmp_path / "other.bin", OLD)  # a second write meanwhile
+        assert (tmp_path / name).exists()
+    assert (tmp_path / "data.bin").read_bytes() == NEW
+    assert _names(tmp_path) == ["data.bin", "other.bin"]
+
+
+def test_a_leftover_of_an_earlier_process_with_this_pid_is_removed(tmp_path: Path) -> None:
+    """In a container the same script often runs with the same pid every time."""
+    leftover = _leftover(tmp_path, os.getpid())
+    assert _files.remove_stale_temporaries(tmp_path) == []  # written just now: kept
+    _age(leftover)
+    assert _files.remove_stale_temporaries(tmp_path) == [leftover.name]
+    assert _names(tmp_path) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pids are checked on POSIX only")
+def test_the_users_files_are_never_removed(tmp_path: Path) -> None:
+    dead = _dead_pid()
+    names = [
+        ".data.bin.tmp",  # another program's temporary file
+        f".data.bin.{dead}.{'a' * 16}.tmp",  # the old naming, or anybody's
+        f".data.bin.microtensor-{dead}-{'a' * 15}.tmp",  # one hex digit short
+        f".data.bin.microtensor-{dead}-{'A' * 16}.tmp",  # not the writer's lower-case hex
+        f"data.bin.microtensor-{dead}-{'a' * 16}.tmp",  # no leading dot
+        f".data.bin.microtensor-{dead}-{'a' * 16}.tmp.bak",
+        "notes.tmp",
+    ]
+    for name in names:
+        (tmp_path / name).write_bytes(b"mine")
+        _age(tmp_path / name)
+    folder = tmp_path / f".x.microtensor-{dead}-{'b' * 16}.tmp"  # a folder, not a file
+    folder.mkdir()
+    _age(folder)
+    link = tmp_path / f".y.microtensor-{dead}-{'c' * 16}.tmp"  # a symbolic link
+    link.symlink_to(tmp_path / "notes.tmp")
+    assert _files.remove_stale_temporaries(tmp_path) == []
+    mt.save([1], tmp_path / "model.mt")
+    mt.load(tmp_path / "model.mt")
+    assert _names(tmp_path) == sorted([*names, folder.name, link.name, "model.mt"])
+    assert all((tmp_path / name).read_bytes() == b"mine" for name in names)
+
+
+def test_clean_up_of_a_folder_that_cannot_be_listed_is_skipped(tmp_path: Path) -> None:
+    assert _files.remove_stale_temporaries(tmp_path / "missing") == []

@@ -465,8 +465,13 @@ class Module:
         """Copy values from ``state_dict`` into the existing parameters and buffers, in place.
 
         Every problem is collected before raising one ``RuntimeError`` that names them all:
-        missing keys and unexpected keys (only when ``strict``), and shape mismatches (always).
+        missing keys and unexpected keys (only when ``strict``), and, always, values that are
+        not tensors (a Python list or number, as in PyTorch) and shape mismatches.
         Returns ``(missing_keys, unexpected_keys)`` as a named tuple.
+
+        A value may be a Tensor or, unlike in PyTorch (which accepts tensors only), a NumPy
+        array of booleans or numbers, the data of microtensor's tensors; it is cast to the
+        target's dtype as ``Tensor.copy_`` would.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"expected a mapping for state_dict, got {type(state_dict).__name__}")
@@ -479,7 +484,18 @@ class Module:
                 if key not in state_dict:
                     continue
                 value = state_dict[key]
-                array = value._data if isinstance(value, Tensor) else np.asarray(value)
+                if isinstance(value, Tensor):
+                    array = value._data
+                elif isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+                    array = value
+                else:
+                    received = f"{type(value)}" + (f" of dtype {value.dtype}"
+                                                   if isinstance(value, np.ndarray) else "")
+                    errors.append(
+                        f'While copying the parameter named "{key}", expected Tensor or '
+                        f"Tensor-like object from checkpoint but received {received}"
+                    )
+                    continue
                 if array.shape != target.shape:
                     errors.append(
                         f"size mismatch for {key}: copying a param with shape "
