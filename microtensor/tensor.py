@@ -46,7 +46,12 @@ class Tensor:
         "grad_fn",
         "_version_counter",
         "_hooks",
-        "_previous_version",  # set only by an in-place op that re-points the tensor (_inplace)
+        # set only when needed (read with getattr): see autograd/inplace.py
+        "_previous_version",  # (time, snapshot): the history before an in-place change
+        "_base",  # for a view: the tensor whose memory it shares
+        "_view_replay",  # for a view: how to make it again from its base
+        "_views",  # for a base: its live views (a WeakSet)
+        "_multi_output_of",  # for an output of split/chunk/unbind: (function, index)
         "__weakref__",
     )
 
@@ -311,7 +316,15 @@ class Tensor:
         return self
 
     def contiguous(self) -> Tensor:
-        return self
+        """This tensor if it is contiguous, else a contiguous copy (in the graph: a copy, whose
+        gradient passes through unchanged)."""
+        return self if self._data.flags.c_contiguous else ops.elementwise.clone(self)
+
+    def is_contiguous(self) -> bool:
+        """Are the elements laid out in row-major order without gaps? PyTorch's definition on
+        NumPy's strides (bytes / itemsize): stride[d] = product of the later sizes for every dim
+        of size > 1; a tensor without elements is contiguous."""
+        return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -497,67 +510,18 @@ class Tensor:
     # ------------------------------------------------------------------ in-place operations
     def _inplace(self, name: str, out_of_place: Callable[[Tensor], Tensor],
                  arithmetic: bool = False) -> Tensor:
-        """Shared logic of the in-place ops (``+=``, ``add_``, ``x[i] = v`` ...).
+        """Shared logic of the in-place ops (``+=``, ``add_``, ``x[i] = v`` ...): write
+        ``out_of_place(old self)`` into this tensor's memory, and rebase the graph when the
+        change is recorded (views and bases see it too; see ``autograd/inplace.py``).
 
-        * The tensor keeps its dtype. For the arithmetic ops (``arithmetic=True``) the result's
-          type must be castable to it, as in PyTorch: ``int_t /= 2`` or ``bool_t += 1`` raise,
-          ``float32_t += float64_t`` computes in float64 and stores float32 (also while recording).
-
-        * A leaf that requires grad may not be changed while recording (PyTorch's rule): the
-          change would be invisible to the graph. Wrap such updates in ``mt.no_grad()``.
-        * If the result needs a graph (recording on and a participant requires grad), the new
-          value is computed out of place and this tensor is re-pointed at it (its ``grad_fn``
-          becomes the op's node); the old array, possibly saved by other ops, stays intact.
-          Nodes recorded before hold this Tensor object as an input but used the old value;
-          ``_previous_version`` = (stamp, snapshot of the old value) lets the engine send their
-          gradients to the old value's history (``engine.point_at_recorded_inputs``).
-        * Otherwise the array is overwritten in place and the version counter is bumped, so a
-          backward pass through an op that saved the old values raises instead of being wrong.
+        The tensor keeps its dtype. For the arithmetic ops (``arithmetic=True``) the result's
+        type must be castable to it, as in PyTorch: ``int_t /= 2`` or ``bool_t += 1`` raise,
+        ``float32_t += float64_t`` computes in float64 and stores float32 (also while recording).
         """
-        from microtensor.autograd.grad_mode import grad_state
-        from microtensor.autograd.versions import VersionCounter, write_clock
+        from microtensor.autograd.inplace import apply_inplace
 
-        if grad_state.enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError(
-                f"{name}: a leaf Variable that requires grad is being used in an in-place "
-                "operation; wrap the update in `with mt.no_grad():` (as optimizers do) or use an "
-                "out-of-place operation"
-            )
-        # The op reads the *old* value through a snapshot object, so that when this tensor is
-        # re-pointed at the result below, the new node's input is still the old tensor.
-        old = Tensor._make(self._data, self._requires_grad, self.grad_fn)
-        old._version_counter = self._counter()
-        result = out_of_place(old)
-        if result.shape != self.shape:
-            raise RuntimeError(
-                f"{name}: the result of shape {tuple(result.shape)} doesn't match the shape "
-                f"{tuple(self.shape)} of the tensor being modified in place"
-            )
-        if result._data.dtype != self._data.dtype:
-            result = self._cast_inplace_result(name, result, arithmetic)
-        if result.grad_fn is not None:
-            array = result._data
-            # own the new array: a view could alias another tensor's values
-            self._data = array if array.base is None and array.flags.writeable else array.copy()
-            self.grad_fn = result.grad_fn
-            self._requires_grad = True
-            # the old array was not written to: the snapshot keeps the version counter (and its
-            # history), this tensor continues with a new counter one version further
-            previous = getattr(self, "_previous_version", None)
-            if previous is not None:
-                old._previous_version = previous
-            self._version_counter = VersionCounter()
-            self._version_counter.version = old._version_counter.version
-            self._version_counter.bump(name)
-            self._previous_version = (write_clock.now, old)
-            if old.grad_fn is not None and old.grad_fn.hooks:  # retain_grad follows the tensor
-                for hook in [h for h in old.grad_fn.hooks if isinstance(h, _RetainGrad)]:
-                    old.grad_fn.hooks.remove(hook)
-                    _add_node_hook(self.grad_fn, hook)
-            return self
-        np.copyto(self._data, result._data, casting="unsafe")
-        self._bump_version(name)
-        return self
+        return apply_inplace(self, name, out_of_place,
+                             lambda result: self._cast_inplace_result(name, result, arithmetic))
 
     def _cast_inplace_result(self, name: str, result: Tensor, arithmetic: bool) -> Tensor:
         """The result of an in-place op in this tensor's dtype (refused where PyTorch refuses)."""
@@ -759,10 +723,12 @@ class Tensor:
         return ops.shape.reshape(self, ops.shape.shape_arg(shape))
 
     def view(self, *shape: Any) -> Tensor:
-        return ops.shape.reshape(self, ops.shape.shape_arg(shape))
+        """The same memory seen with a new shape; a RuntimeError if that needs a copy (a tensor
+        that is not contiguous: use ``reshape``), as in PyTorch (``ops.shape.can_view``)."""
+        return ops.shape.view(self, ops.shape.shape_arg(shape))
 
     def view_as(self, other: Tensor) -> Tensor:
-        return ops.shape.reshape(self, other.shape)
+        return ops.shape.view(self, other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
         return ops.shape.reshape(self, other.shape)

@@ -286,12 +286,6 @@ def test_inplace_on_non_leaf_gives_correct_gradients():
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 2.0]
 
-    x = _leaf([1.0, 2.0])
-    y = x * 2
-    y.mul_(y)  # y = (2x)^2
-    y.sum().backward()
-    assert x.grad.tolist() == [8.0, 16.0]
-
     x = _leaf([1.0, -2.0])
     y = x * 3
     y.clamp_(min=0)
@@ -301,14 +295,22 @@ def test_inplace_on_non_leaf_gives_correct_gradients():
     assert x.grad.tolist() == [9.0, 0.0]
 
 
-def test_inplace_on_non_leaf_keeps_values_saved_by_earlier_ops():
+def test_inplace_that_overwrites_a_value_its_own_backward_needs_raises_like_pytorch():
+    x = _leaf([1.0, 2.0])
+    y = x * 2
+    y.mul_(y)  # mul_ needs the old y for the gradient of its second operand, which it overwrote
+    with pytest.raises(RuntimeError, match="Mul: .*modified by an in-place operation.*by mul_"):
+        y.sum().backward()
+
+
+def test_inplace_on_non_leaf_overwriting_values_saved_by_earlier_ops_raises_like_pytorch():
     x = _leaf([1.0, 2.0])
     y = x * 2
     z = y * y  # saves y's values
-    y += 1  # does not corrupt what z saved
-    (z.sum() + y.sum()).backward()
-    assert x.grad.tolist() == [8.0 + 2.0, 16.0 + 2.0]
+    y += 1  # writes into y's memory: z's saved values are gone, as in PyTorch
     assert y.tolist() == [3.0, 5.0]
+    with pytest.raises(RuntimeError, match=r"Mul: .*was changed by add_ after Mul saved it"):
+        (z.sum() + y.sum()).backward()
 
 
 def test_setitem_gradients():

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.grad_mode import grad_state, set_grad_enabled
+from microtensor.autograd.inplace import link_view
 from microtensor.autograd.versions import write_clock, written_since
 from microtensor.tensor import Tensor
 
@@ -235,6 +236,23 @@ class Op(Function):
             finally:
                 grad_state.enabled, grad_state.recording_backward = previous
         return grads if isinstance(grads, tuple) else (grads,)
+
+
+class ViewOp(Op):
+    """A built-in op whose output may be a *view* of its first input: ``x[0]``, ``reshape``,
+    ``permute``, ``expand``. When NumPy returned a view (shared memory), the result is linked to
+    its base (``autograd/inplace.py``): it shares the version counter, and in-place changes of
+    either are seen by both and rebase the graph, as in PyTorch."""
+
+    __slots__ = ()
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        result = super().apply(*inputs, **params)
+        source = inputs[0]
+        if isinstance(source, Tensor):
+            link_view(result, source, lambda t: cls.apply(t, *inputs[1:], **params))
+        return result
 
 
 # --------------------------------------------------------------------------- helpers
