@@ -52,6 +52,7 @@ class Tensor:
         "_view_replay",  # for a view: how to make it again from its base
         "_views",  # for a base: its live views (a WeakSet)
         "_multi_output_of",  # for an output of split/chunk/unbind: (function, index)
+        "_freed_twin",  # the value-less stand-in a released graph holds (autograd/function.py)
         "__weakref__",
     )
 

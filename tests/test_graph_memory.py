@@ -71,3 +71,14 @@ def test_the_drawing_after_backward_says_what_was_freed() -> None:
     h_box = source2[source2.index(">h<"):][:400]
     assert "values freed" not in h_box and "data" in h_box
     np.testing.assert_allclose(h.detach().numpy(), np.tanh(x.detach().numpy()))
+
+
+def test_a_tensor_used_by_several_released_nodes_gets_one_twin() -> None:
+    x = mt.randn(40, 40, requires_grad=True)
+    h = x * 2  # 6.4 KB: let go after backward
+    loss = (h.exp() + h.sin()).sum()
+    loss.backward()
+    exp_input = loss.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn.inputs[0]
+    sin_input = loss.grad_fn.inputs[0].grad_fn.inputs[1].grad_fn.inputs[0]
+    assert isinstance(exp_input, FreedTensor) and exp_input is sin_input
+    assert exp_input.original() is h

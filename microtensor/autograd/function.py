@@ -257,7 +257,6 @@ class ViewOp(Op):
 
 # --------------------------------------------------------------------------- helpers
 KEEP_BYTES = 4096  # inputs up to this size keep their values after backward()
-_twins: weakref.WeakKeyDictionary[Tensor, Tensor] = weakref.WeakKeyDictionary()
 
 
 def _can_let_go(x: Tensor) -> bool:
@@ -280,14 +279,14 @@ class FreedTensor(Tensor):
 
 def freed_twin(x: Tensor) -> Tensor:
     """The value-less stand-in for ``x`` (one per tensor, shared by all the nodes that used it)."""
-    twin = _twins.get(x)
+    twin = getattr(x, "_freed_twin", None)
     if twin is None:
         empty = np.broadcast_to(np.zeros((), dtype=x._data.dtype), x._data.shape)
         twin = object.__new__(FreedTensor)
         twin._data, twin._grad, twin._requires_grad = empty, None, x._requires_grad
         twin.grad_fn, twin._version_counter, twin._hooks = x.grad_fn, None, None
         twin.origin = weakref.ref(x)
-        _twins[x] = twin
+        x._freed_twin = twin  # (a slot, not a dict: tensors compare elementwise, not as keys)
     return twin
 
 
