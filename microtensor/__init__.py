@@ -63,6 +63,7 @@ from microtensor.ops.elementwise import (
     div,
     exp,
     log,
+    masked_fill,
     maximum,
     minimum,
     mul,
@@ -77,6 +78,7 @@ from microtensor.ops.elementwise import (
     where,
 )
 from microtensor.ops.linalg import matmul
+from microtensor.ops.promotion import can_cast, promote_types, result_type
 from microtensor.ops.reduce import (
     amax,
     amin,

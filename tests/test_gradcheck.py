@@ -116,6 +116,12 @@ def _np_softmax(a, axis):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+# an exponent tensor with exact zeros, differentiated too (a fixed tensor: random draws never
+# give 0); and a mask that puts exact zeros into a product
+_ZERO_EXPONENTS = mt.tensor([0.0, 0.0, 1.5], dtype=mt.float64, requires_grad=True)
+_ZEROS_MASK = mt.tensor([[0.0, 1.0, 1.0], [0.0, 1.0, 0.0]], dtype=mt.float64)
+
+
 def _elementwise_cases() -> list[Case]:
     return [
         Case("add_broadcast", lambda a, b: a + b, [(2, 3, 4), (3, 1)], reference=np.add),
@@ -134,6 +140,9 @@ def _elementwise_cases() -> list[Case]:
              reference=lambda a: np.power(a, 1.5)),
         Case("pow_tensor", lambda a, b: a**b, [(2, 3), (3,)], positive=True,
              reference=np.power),
+        # exponents exactly 0: there d²(a**b)/(da db) = 1/a (it used to come out as 1)
+        Case("pow_tensor_zero_exponent", lambda a, b: a**b, [(3,), _ZERO_EXPONENTS],
+             positive=True, reference=np.power),
         Case("rpow", lambda b: 2.0**b, [(3,)], reference=np.exp2),
         Case("exp", lambda a: a.exp(), [(2, 3)], reference=np.exp),
         Case("log", lambda a: a.log(), [(2, 3)], positive=True, reference=np.log),
@@ -150,6 +159,12 @@ def _elementwise_cases() -> list[Case]:
              reference=lambda a: np.clip(a, -0.5, 0.7)),
         Case("clamp_min_only", lambda a: a.clamp(min=0.3), [(6,)], distinct=True,
              reference=lambda a: np.maximum(a, 0.3)),
+        Case("clamp_tensor_bounds", lambda a, lo, hi: a.clamp(lo, hi), [(3, 4), (4,), (3, 1)],
+             distinct=True, reference=lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi)),
+        Case("clamp_tensor_min", lambda a, lo: mt.clamp(a, min=lo), [(3, 4), (4,)],
+             distinct=True, reference=np.maximum),
+        Case("clamp_tensor_max", lambda a, hi: mt.clamp(a, max=hi), [(3, 4), (3, 1)],
+             distinct=True, reference=np.minimum),
         Case("maximum", lambda a, b: mt.maximum(a, b), [(2, 3), (3,)], reference=np.maximum),
         Case("minimum", lambda a, b: mt.minimum(a, b), [(2, 3), (2, 1)], reference=np.minimum),
         Case("where", lambda a, b: mt.where(a.detach() > 0, a, b), [(2, 3), (3,)],
@@ -195,12 +210,24 @@ def _reduce_cases() -> list[Case]:
         Case("prod_all", lambda a: a.prod(), [(2, 3)], reference=np.prod),
         Case("prod_with_zero", lambda a: (a * mt.tensor([0.0, 1.0, 1.0],
                                                         dtype=mt.float64)).prod(), [(3,)],
-             double=False, reference=lambda a: np.prod(a * np.array([0.0, 1.0, 1.0]))),
+             reference=lambda a: np.prod(a * np.array([0.0, 1.0, 1.0]))),
+        Case("prod_dim_with_zeros", lambda a: (a * _ZEROS_MASK).prod(1), [(2, 3)],
+             reference=lambda a: np.prod(a * _ZEROS_MASK.numpy(), axis=1)),
         Case("norm2", lambda a: a.norm(), [(2, 3)], reference=lambda a: np.sqrt(np.sum(a * a))),
         Case("norm1_dim", lambda a: a.norm(p=1, dim=1), [(2, 3)],
              reference=lambda a: np.sum(np.abs(a), axis=1)),
         Case("norm3", lambda a: a.norm(p=3), [(2, 3)],
              reference=lambda a: np.sum(np.abs(a) ** 3) ** (1 / 3)),
+        Case("norm_half_dim", lambda a: a.norm(p=0.5, dim=1), [(2, 3)],
+             reference=lambda a: np.sum(np.abs(a) ** 0.5, axis=1) ** 2),
+        Case("norm_negative", lambda a: a.norm(p=-1.5, dim=0, keepdim=True), [(2, 3)],
+             reference=lambda a: np.sum(np.abs(a) ** -1.5, axis=0, keepdims=True) ** (-1 / 1.5)),
+        Case("norm_inf", lambda a: a.norm(p=float("inf"), dim=1), [(2, 3)], distinct=True,
+             reference=lambda a: np.max(np.abs(a), axis=1)),
+        Case("norm_minus_inf", lambda a: a.norm(p=float("-inf")), [(2, 3)], distinct=True,
+             reference=lambda a: np.min(np.abs(a))),
+        Case("norm0", lambda a: a.norm(p=0, dim=0) * a.sum(), [(2, 3)],
+             reference=lambda a: np.sum(a != 0, axis=0) * np.sum(a)),
     ]
 
 

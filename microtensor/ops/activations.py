@@ -21,7 +21,11 @@ from microtensor.tensor import Tensor
 
 
 class ReLUOp(Op):
-    """z = max(x, 0).  dL/dx = g where x > 0, else 0."""
+    """z = max(x, 0).  dL/dx = g, except 0 where z <= 0 (relu(nan) = nan passes g, as PyTorch).
+
+    The zeros are selected, not g × 0: below an infinite g (say √ of the output at 0) the
+    gradient is 0 where x < 0, not nan.
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -32,7 +36,7 @@ class ReLUOp(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return (grad * (out > 0),)
+        return (either.masked_fill(grad, either.data(out) <= 0, 0.0),)
 
 
 class LeakyReLUOp(Op):
@@ -53,22 +57,26 @@ class LeakyReLUOp(Op):
 class ELUOp(Op):
     """z = x for x > 0, else α(eˣ - 1).
 
-    dL/dx = g for x > 0, else g·α·eˣ = g·(z + α): the saved output gives the derivative, and
-    (for double backward) the derivative's own dependence on x through z.
+    dL/dx = g·z' with z' = 1 for x > 0, else α·eˣ = z + α: the saved output gives the
+    derivative, and (for double backward) the derivative's own dependence on x through z,
+    z'' = α·eˣ for x < 0 and 0 for x > 0.
+    At the kink x = 0 PyTorch takes z'(0) = α (the left branch) but z''(0) = 0 (the right
+    one); so do we: there z' is the constant α, not z + α.
     """
 
     @staticmethod
     def forward(ctx, x, *, alpha):
-        positive = x > 0
+        positive = ~(x <= 0)  # nan takes the identity branch, as in PyTorch: g passes through
         out = np.where(positive, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
-        ctx.save_for_backward(positive.astype(x.dtype), out)
+        ctx.save_for_backward(positive, x < 0, out)
         ctx.alpha = alpha
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        positive, out = ctx.saved_tensors
-        return (grad * (positive + (1 - positive) * (out + ctx.alpha)),)
+        positive, negative, out = ctx.saved_tensors
+        slope = either.masked_fill(out, ~negative, 0.0) + ctx.alpha  # α·eˣ, and α at x = 0
+        return (grad * either.masked_fill(slope, positive, 1.0),)
 
 
 class SoftplusOp(Op):
@@ -134,4 +142,7 @@ class GELUOp(Op):
 
 
 def relu(input: Tensor) -> Tensor:
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("relu: Boolean inputs not supported for relu; convert the tensor "
+                           "first (x.float())")
     return ReLUOp.apply(input)

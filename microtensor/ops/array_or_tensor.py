@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from microtensor import ops
 from microtensor.tensor import Tensor
 
 
@@ -53,9 +54,46 @@ def permute(x: Any, axes: tuple[int, ...]) -> Any:
     return x.permute(axes) if isinstance(x, Tensor) else np.transpose(x, axes)
 
 
+# Masks select, they do not multiply: g * mask is nan where g is infinite and the mask 0
+# (0 * inf), while the derivative there is 0. Hence ``keep``/``masked_fill``/``where`` below,
+# which pick values with np.where (or the differentiable where op on Tensors).
+
+
+def where(condition: np.ndarray, x: Any, y: Any) -> Any:
+    """``x`` where the (constant) bool array ``condition`` is True, else ``y``."""
+    if isinstance(x, Tensor) or isinstance(y, Tensor):
+        return ops.elementwise.where(condition, x, y)
+    return np.where(condition, x, y)
+
+
 def masked_fill(x: Any, mask: np.ndarray, value: float) -> Any:
     """``x`` with ``value`` where the (constant) bool array ``mask`` is True."""
-    return x.masked_fill(mask, value) if isinstance(x, Tensor) else np.where(mask, value, x)
+    if isinstance(x, Tensor):
+        return ops.elementwise.where(mask, value, x)
+    return np.where(mask, value, x)
+
+
+def keep(x: Any, mask: np.ndarray) -> Any:
+    """``x`` where the (constant) bool array ``mask`` is True, 0 elsewhere."""
+    if isinstance(x, Tensor):
+        return ops.elementwise.where(mask, x, 0.0)
+    return np.where(mask, x, 0)
+
+
+def zeros_like(x: Any) -> Any:
+    """Zeros of x's shape and dtype; on a Tensor, still (trivially) a function of x."""
+    if isinstance(x, Tensor):
+        return ops.elementwise.where(np.True_, 0.0, x)
+    return np.zeros_like(x)
+
+
+def sign(x: Any) -> Any:
+    """sign(x), with PyTorch's sign(nan) = 0; on a Tensor its derivative is 0."""
+    return x.sign() if isinstance(x, Tensor) else ops.elementwise.torch_sign(x)
+
+
+def abs(x: Any) -> Any:
+    return x.abs() if isinstance(x, Tensor) else np.abs(x)
 
 
 def data(x: Any) -> np.ndarray:

@@ -13,9 +13,16 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.function import Op
-from microtensor.ops.elementwise import _promote_types
+from microtensor.ops.promotion import promote_types
 from microtensor.ops.shape import reshape
 from microtensor.tensor import Tensor
+
+
+def _rows(x: Any) -> Any:
+    """x (*, n) as a matrix of rows (R, n), R = ∏*; also when n = 0, where reshape(-1, 0)
+    could not tell R."""
+    n = x.shape[-1]
+    return x.reshape((-1, n)) if n else x.reshape((int(np.prod(x.shape[:-1])), 0))
 
 
 class MatMulOp(Op):
@@ -35,8 +42,7 @@ class MatMulOp(Op):
         if b.ndim == 2 and a.ndim > 2:
             # a batch of inputs times one matrix: fold the batch into rows so that dL/dB is a
             # single matrix product instead of a batch of products summed afterwards
-            rows = a.reshape((-1, a.shape[-1]))
-            grad_b = rows.swapaxes(-1, -2) @ grad.reshape((-1, grad.shape[-1]))
+            grad_b = _rows(a).swapaxes(-1, -2) @ _rows(grad)
         else:
             grad_b = a.swapaxes(-1, -2) @ grad
         return grad_a, grad_b
@@ -64,7 +70,7 @@ def matmul(input: Any, other: Any) -> Tensor:
             f"({inner_a} columns in the first, {inner_b} rows in the second)"
         )
     if a.dtype != b.dtype:  # PyTorch refuses mixed dtypes; promote as the other ops do
-        common = _promote_types(a.dtype, b.dtype)
+        common = promote_types(a.dtype, b.dtype)
         a, b = a.to(common), b.to(common)
     squeeze_first, squeeze_last = a.ndim == 1, b.ndim == 1
     if squeeze_first:
@@ -103,8 +109,7 @@ class LinearOp(Op):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        rows = x.reshape(-1, x.shape[-1])
-        out = rows @ weight.T
+        out = _rows(x) @ weight.T
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -113,12 +118,12 @@ class LinearOp(Op):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        rows_grad = grad.reshape((-1, grad.shape[-1]))
+        rows_grad = _rows(grad)
         grad_x = grad_weight = grad_bias = None
         if needs_x:
             grad_x = (rows_grad @ weight).reshape(x.shape)
         if needs_weight:
-            grad_weight = rows_grad.swapaxes(0, 1) @ x.reshape((-1, x.shape[-1]))
+            grad_weight = rows_grad.swapaxes(0, 1) @ _rows(x)
         if needs_bias:
             grad_bias = rows_grad.sum(axis=0)
         return grad_x, grad_weight, grad_bias

@@ -9,6 +9,7 @@ end; NumPy's ``axis``/``keepdims`` spellings are accepted as aliases, as PyTorch
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from microtensor.autograd.function import Op
 from microtensor.ops import array_or_tensor as either
-from microtensor.ops.elementwise import _float, abs, norm_sqrt
+from microtensor.ops.elementwise import QUIET, _float, abs, norm_sqrt
 from microtensor.ops.shape import normalize_dim
 from microtensor.tensor import Tensor
 
@@ -74,6 +75,8 @@ class MeanOp(Op):
         ctx.in_shape = x.shape
         ctx.keep_shape = _keep_shape(x.shape, axes)
         ctx.count = int(np.prod([x.shape[a] for a in axes]))
+        if not ctx.count:  # the mean of nothing is nan, silently, as in PyTorch
+            return np.full_like(np.sum(x, axis=axes, keepdims=keepdims), np.nan)
         return np.mean(x, axis=axes, keepdims=keepdims)
 
     @staticmethod
@@ -86,8 +89,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -
     """Sum over ``dim`` (all elements if None)."""
     dim, keepdim = _aliases("sum", dim, keepdim, aliases)
     axes = normalize_dims(dim, input.ndim, "sum")
-    if input._data.dtype.kind == "b":
-        input = Tensor._make(input._data.astype(np.int64))
+    if input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
+        input = Tensor._make(input._data.astype(np.int64))  # as PyTorch: integer sums are int64
     return SumOp.apply(input, axes=axes, keepdims=keepdim)
 
 
@@ -108,7 +111,9 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) 
 class MaxAlongDimOp(Op):
     """values = max of x along one axis (``indices`` kept in ctx).
 
-    dL/dx = g at the position of each maximum (one per slice, the one ``indices`` names), else 0.
+    dL/dx = g at the position of each maximum (one per slice, the one ``indices`` names: the
+    first maximum, or the first nan, as in PyTorch), else 0 (selected, so an infinite g does
+    not make 0 × inf = nan at the other positions).
     """
 
     @staticmethod
@@ -127,38 +132,74 @@ class MaxAlongDimOp(Op):
         axis, shape = ctx.axis, ctx.in_shape
         column = [-1 if i == axis else 1 for i in range(len(shape))]
         positions = np.arange(shape[axis]).reshape(column)
-        one_hot = positions == index
         keep = list(shape)
         keep[axis] = 1
-        return (grad.reshape(keep) * one_hot,)
+        return (either.keep(grad.reshape(keep), positions == index),)
 
 
 class AMaxOp(Op):
-    """z = max of x over ``axes`` (amax). dL/dx = g split evenly among the tied maxima."""
+    """z = max (or min) of x over ``axes``.  dL/dx = g / k at each of the k tied extremes, else 0.
+
+    The zeros are selected, not g × 0 (PyTorch multiplies, and gets nan at the other elements
+    when g is infinite, e.g. log of a max that is 0; the derivative there is 0).
+    A slice whose extreme is nan: ``amax`` gives every element of the slice a nan gradient, as
+    PyTorch's amax does; ``max()`` of the whole tensor (``nan_takes_gradient``) gives g / k to
+    the k nan elements, as PyTorch's max() does.
+    """
 
     @staticmethod
-    def forward(ctx, x, *, axes, keepdims, largest):
+    def forward(ctx, x, *, axes, keepdims, largest, nan_takes_gradient=False):
         reduce = np.max if largest else np.min
         out = reduce(x, axis=axes, keepdims=True)
-        is_extreme = x == out
-        ctx.save_for_backward(is_extreme / is_extreme.sum(axis=axes, keepdims=True, dtype=x.dtype))
         ctx.keep_shape = out.shape
+        if x.dtype.kind in "fc":  # (integer tensors have no gradient)
+            ctx.save_for_backward(*_extreme_shares(x, out, axes, nan_takes_gradient))
         return out if keepdims else np.squeeze(out, axes)
 
     @staticmethod
     def backward(ctx, grad):
-        (share,) = ctx.saved_tensors
-        return (grad.reshape(ctx.keep_shape) * share,)
+        others, share = ctx.saved_tensors
+        return (either.masked_fill(grad.reshape(ctx.keep_shape) * share, others, 0.0),)
+
+
+def _extreme_shares(x: np.ndarray, out: np.ndarray, axes: tuple[int, ...],
+                    nan_takes_gradient: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(the elements that get no gradient, the share 1/k of each slice's k extremes)."""
+    chosen = x == out
+    count = chosen.sum(axis=axes, keepdims=True)
+    if count.all():  # no nan extreme: the usual case
+        return ~chosen, (1.0 / count).astype(x.dtype)
+    nan_slice = count == 0  # the extreme is nan, and x == nan is never true
+    if nan_takes_gradient:
+        chosen |= nan_slice & np.isnan(x)
+        count = chosen.sum(axis=axes, keepdims=True)
+        return ~chosen, (1.0 / count).astype(x.dtype)
+    chosen |= nan_slice
+    with np.errstate(**QUIET):
+        share = np.where(nan_slice, np.nan, 1.0 / count)
+    return ~chosen, share.astype(x.dtype)
+
+
+def _check_reduced_sizes(input: Tensor, dim: Any, axes: tuple[int, ...], op: str) -> None:
+    """max, min, amax, argmax...: the extreme of no elements does not exist (PyTorch's errors)."""
+    if dim is None and input.numel() == 0:
+        raise RuntimeError(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+            "reduction dim with the 'dim' argument.")
+    for axis in axes:
+        if input.shape[axis] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {axis} to have non-zero size.")
 
 
 def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, op: str) -> Any:
-    if input.numel() == 0:
-        raise RuntimeError(f"{op}(): expected a non-empty tensor")
     if dim is None:
-        return AMaxOp.apply(input, axes=tuple(range(input.ndim)), keepdims=False, largest=largest)
+        _check_reduced_sizes(input, dim, (), op)
+        return AMaxOp.apply(input, axes=tuple(range(input.ndim)), keepdims=False, largest=largest,
+                            nan_takes_gradient=True)
     axis = normalize_dim(dim, input.ndim, op)
     if input.ndim == 0:
         return ValuesIndices(input, Tensor._make(np.asarray(0)))
+    _check_reduced_sizes(input, dim, (axis,), op)
     values = MaxAlongDimOp.apply(input, axis=axis, keepdims=keepdim, largest=largest)
     indices = values.grad_fn.indices if values.grad_fn is not None else _indices(
         input, axis, keepdim, largest)
@@ -173,7 +214,11 @@ def _indices(input: Tensor, axis: int, keepdim: bool, largest: bool) -> np.ndarr
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    """Largest element (no dim), or ``(values, indices)`` along ``dim``, as in PyTorch."""
+    """Largest element (no dim), or ``(values, indices)`` along ``dim``, as in PyTorch.
+
+    Without dim the gradient is shared evenly among tied maxima (and goes to the nan elements
+    if the max is nan); along a dim it goes to the element ``indices`` names.
+    """
     if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
         from microtensor.ops.elementwise import maximum
 
@@ -193,77 +238,198 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Max over one or several dims; the gradient is shared evenly among ties."""
     axes = normalize_dims(dim, input.ndim, "amax")
+    _check_reduced_sizes(input, dim, axes, "amax")
     return AMaxOp.apply(input, axes=axes, keepdims=keepdim, largest=True)
 
 
 def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, input.ndim, "amin")
+    _check_reduced_sizes(input, dim, axes, "amin")
     return AMaxOp.apply(input, axes=axes, keepdims=keepdim, largest=False)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest element (of the flattened tensor if dim is None)."""
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmax(input._data), dtype=np.int64))
-    axis = normalize_dim(dim, input.ndim, "argmax")
-    return Tensor._make(_indices(input, axis, keepdim, True).astype(np.int64))
+    return _arg_extreme(input, dim, keepdim, True, "argmax")
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(input, dim, keepdim, False, "argmin")
+
+
+def _arg_extreme(input: Tensor, dim: int | None, keepdim: bool, largest: bool,
+                 op: str) -> Tensor:
     if dim is None:
-        return Tensor._make(np.asarray(np.argmin(input._data), dtype=np.int64))
-    axis = normalize_dim(dim, input.ndim, "argmin")
-    return Tensor._make(_indices(input, axis, keepdim, False).astype(np.int64))
+        if input.numel() == 0:  # (an IndexError here, in PyTorch)
+            raise IndexError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+        flat = np.argmax(input._data) if largest else np.argmin(input._data)
+        return Tensor._make(np.asarray(flat, dtype=np.int64))
+    axis = normalize_dim(dim, input.ndim, op)
+    if input.ndim:
+        _check_reduced_sizes(input, dim, (axis,), op)
+    return Tensor._make(_indices(input, axis, keepdim, largest).astype(np.int64))
 
 
 # --------------------------------------------------------------------------- variance
 
 
+def _require_floating(input: Tensor, op: str, requirement: str) -> None:
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: {requirement}, but got {input.dtype}; convert the tensor "
+                           f"first, e.g. x.float().{op}()")
+
+
+class VarOp(Op):
+    """z = Σ (x - x̄)² / max(0, N - c) over ``axes`` (N elements each, c the correction).
+
+    dL/dx = 2 g (x - x̄) / (N - c)   (the mean's own dependence on x drops out: Σ (x - x̄) = 0).
+
+    With c >= N there are no degrees of freedom left: z = Σ (x - x̄)² / 0 is inf (nan for a
+    constant x), as in PyTorch, and dL/dx is the limit of 2 g (x - x̄) / (N - c) as N - c -> 0⁺,
+    ±inf by the sign of x - x̄ (nan where x = x̄). PyTorch agrees when a dim is given and
+    c = N; without a dim it gives +inf whatever the sign, and with c > N (and a dim) the finite
+    value of the formula with N - c < 0 -- neither is the derivative of the inf it returns.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, axes, keepdims, correction):
+        count = int(np.prod([x.shape[a] for a in axes]))
+        ctx.dof = builtins.max(0, count - correction)
+        ctx.axes, ctx.keep_shape = axes, _keep_shape(x.shape, axes)
+        ctx.save_for_backward(x)
+        with np.errstate(**QUIET):  # no degrees of freedom, or no elements: inf or nan
+            centered = x - np.mean(x, axis=axes, keepdims=True) if count else x
+            total = np.sum(centered * centered, axis=axes, keepdims=keepdims)
+            return total / ctx.dof
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if not x.size:
+            return (either.zeros_like(x),)
+        centered = x - x.mean(axis=ctx.axes, keepdims=True)
+        scale = 2.0 / ctx.dof if ctx.dof else np.inf
+        with np.errstate(**QUIET):
+            return ((grad.reshape(ctx.keep_shape) * scale) * centered,)
+
+
 def var(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
         unbiased: bool | None = None) -> Tensor:
-    """Σ (x - mean)² / (n - correction); composed of differentiable ops, so its gradient
-    2 (x - mean) / (n - correction) comes out of the chain rule."""
+    """Σ (x - mean)² / (n - correction) over ``dim``; inf if correction >= n (see ``VarOp``)."""
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    input = _float(input)
+    _require_floating(input, "var", "std and var only support floating point and complex dtypes")
     axes = normalize_dims(dim, input.ndim, "var")
-    count = int(np.prod([input.shape[a] for a in axes]))
-    centered = input - mean(input, axes, keepdim=True)
-    return sum(centered * centered, axes, keepdim=keepdim) / (count - correction)
+    return VarOp.apply(input, axes=axes, keepdims=keepdim, correction=correction)
 
 
 def std(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
         unbiased: bool | None = None) -> Tensor:
     """√var (see ``var``); the gradient at a constant input (std 0) is 0, as in PyTorch."""
+    _require_floating(input, "std", "std and var only support floating point and complex dtypes")
     return norm_sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
 
 
-def norm(input: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The p-norm (Σ|x|^p)^(1/p) over ``dim``; p may be ``float('inf')``.
+# --------------------------------------------------------------------------- norms
 
-    The 2-norm of a zero vector has gradient 0 (a subgradient), as in PyTorch."""
-    if p == 2 or p == "fro":
-        return norm_sqrt(sum(input * input, dim, keepdim))
+
+class NormOp(Op):
+    """z = ‖x‖_p = (Σ |x|^p)^(1/p) over ``axes``, for p other than 1 and 2 (see ``norm``).
+
+    p = ∞ (-∞): z = max |x| (min |x|); p = 0: z = the number of non-zero elements.
+    Backward, PyTorch's formulas (s = sign x, with sign 0 = sign nan = 0):
+        p = 0:      dL/dx = 0 (z is piecewise constant)
+        p = ±∞:     dL/dx = s · g / k at the k elements with |x| = z (or |x| nan), else 0
+        p < 1:      dL/dx = s |x|^(p-1) · g · z^(1-p), and 0 at x = 0 (where |x|^(p-1) is inf)
+        p > 1:      dL/dx = s |x|^(p-1) · g / z^(p-1), and 0 where z = 0
+    The zeros are selected, so an infinite g gives 0 there, not 0 × inf = nan (PyTorch
+    multiplies for p = ±∞ and gets nan at the other elements).
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, p, axes, keepdims):
+        ctx.p, ctx.axes, ctx.keep_shape = p, axes, _keep_shape(x.shape, axes)
+        with np.errstate(**QUIET):  # |0|^p = inf for p < 0
+            if p == np.inf or p == -np.inf:
+                out = (np.max if p > 0 else np.min)(np.abs(x), axis=axes, keepdims=keepdims)
+            elif p == 0:
+                out = np.sum(x != 0, axis=axes, keepdims=keepdims).astype(x.dtype)
+            else:
+                out = np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
+        out = np.asarray(out)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        p, values = ctx.p, either.data(x)
+        if p == 0:
+            return (either.zeros_like(x),)
+        grad, norm = grad.reshape(ctx.keep_shape), out.reshape(ctx.keep_shape)
+        with np.errstate(**QUIET):
+            if p == np.inf or p == -np.inf:
+                size = np.abs(values)
+                chosen = (size == either.data(norm)) | np.isnan(size)
+                count = chosen.sum(axis=ctx.axes, keepdims=True)
+                return (either.keep(either.sign(x) * (grad / count), chosen),)
+            zero = values == 0
+            size = either.abs(either.masked_fill(x, zero, 1.0) if zero.any() else x)
+            scaled = either.sign(x) * size ** (p - 1)  # s |x|^(p-1), and 0 at x = 0
+            if p < 1:
+                return (scaled * grad * norm ** (1 - p),)
+            empty = either.data(norm) == 0
+            scale = grad / either.masked_fill(norm, empty, 1.0) ** (p - 1)
+            return (scaled * either.masked_fill(scale, empty, 0.0),)
+
+
+def norm(input: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm (Σ|x|^p)^(1/p) over ``dim`` (all elements if None), as PyTorch's
+    ``torch.norm``/``linalg.vector_norm``: p may be any number, ``float('inf')``, ``-inf``, 0
+    (the number of non-zeros) or ``'fro'`` (= 2). Needs a floating tensor.
+
+    The gradient at 0 is PyTorch's: 0 for the 2-norm of a zero vector (a subgradient), 0 at
+    zero elements for p < 1 (see ``NormOp``)."""
+    _require_floating(input, "norm",
+                      "linalg.vector_norm: Expected a floating point or complex tensor as input")
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(f"norm: p={p!r} is not supported; use a number, inf, -inf or 'fro'")
+        p = 2
+    axes = normalize_dims(dim, input.ndim, "norm")
+    if (p < 0 or p == np.inf) and not all(input.shape[a] for a in axes):
+        raise RuntimeError(f"norm: linalg.vector_norm cannot compute the {_p_name(p)} norm on an "
+                           "empty tensor because the operation does not have an identity")
+    if p == 2:
+        return norm_sqrt(sum(input * input, axes, keepdim))
     if p == 1:
-        return sum(abs(input), dim, keepdim)
-    if p == float("inf"):
-        return amax(abs(input), dim, keepdim)
-    return sum(abs(input) ** p, dim, keepdim) ** (1.0 / p)
+        return sum(abs(input), axes, keepdim)
+    return NormOp.apply(input, p=float(p), axes=axes, keepdims=keepdim)
+
+
+def _p_name(p: float) -> str:
+    if p in (np.inf, -np.inf):
+        return "inf" if p > 0 else "-inf"
+    return f"{p:g}"
 
 
 # --------------------------------------------------------------------------- products
 
 
 class ProdOp(Op):
-    """z = Π x over one axis (or all).  dL/dxᵢ = g · Π_{j≠i} xⱼ.
+    """z = Π x over one axis.  dL/dxᵢ = g · Π_{j≠i} xⱼ.
 
     The product of the *other* elements is computed as (product of those before i) × (product of
-    those after i) with cumulative products, so zeros in x are handled exactly.
+    those after i) with cumulative products, so zeros in x are handled exactly. Recorded for
+    double backward, it is z / xᵢ where no element is 0, and otherwise the product of the rows
+    of an n × n copy of x whose diagonal is set to 1 (exact with zeros, n² memory per slice).
     """
 
     @staticmethod
     def forward(ctx, x, *, axis, keepdims):
-        out = np.prod(x, axis=axis, keepdims=keepdims)
+        dtype = np.int64 if x.dtype.kind in "biu" else None  # as PyTorch: integer products int64
+        out = np.prod(x, axis=axis, keepdims=keepdims, dtype=dtype)
         ctx.save_for_backward(x, out)
         ctx.axis = axis
         return out
@@ -275,12 +441,11 @@ class ProdOp(Op):
         keep = list(x.shape)
         keep[axis] = 1
         grad = grad.reshape(keep)
-        if isinstance(x, Tensor):  # recorded backward: z / x, valid while no element is zero
+        if isinstance(x, Tensor):
             if (x._data == 0).any():
-                raise RuntimeError("prod: double backward through a product containing zeros "
-                                   "is not supported")
+                return (grad * _product_of_others(x, axis),)
             return (grad * out.reshape(keep) / x,)
-        ones = np.ones_like(np.take(x, [0], axis=axis))
+        ones = np.ones(keep, dtype=x.dtype)
         before = np.cumprod(np.concatenate([ones, x], axis=axis), axis=axis)
         before = np.delete(before, -1, axis=axis)
         after = np.flip(np.cumprod(np.flip(np.concatenate([x, ones], axis=axis), axis), axis), axis)
@@ -288,11 +453,24 @@ class ProdOp(Op):
         return (grad * before * after,)
 
 
+def _product_of_others(x: Tensor, axis: int) -> Tensor:
+    """Π_{j≠i} xⱼ along ``axis`` for each i, differentiably: row i of an n × n copy of x with
+    the diagonal set to 1, multiplied out."""
+    n = x.shape[axis]
+    last = x.transpose(axis, -1)
+    rows = last.unsqueeze(-2).expand(*last.shape[:-1], n, n)
+    others = either.masked_fill(rows, np.eye(n, dtype=bool), 1.0).prod(-1)
+    return others.transpose(axis, -1)
+
+
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Product of all elements, or along ``dim``."""
+    """Product of all elements, or along ``dim`` (integers give int64, as in PyTorch)."""
     if dim is None:
         return ProdOp.apply(input.reshape(-1), axis=0, keepdims=False)
-    return ProdOp.apply(input, axis=normalize_dim(dim, input.ndim, "prod"), keepdims=keepdim)
+    axis = normalize_dim(dim, input.ndim, "prod")
+    if input.ndim == 0:  # a 0-d tensor is its own product
+        return ProdOp.apply(input.reshape(1), axis=0, keepdims=False)
+    return ProdOp.apply(input, axis=axis, keepdims=keepdim)
 
 
 # --------------------------------------------------------------------------- softmax family
@@ -301,14 +479,15 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor
 class LogSumExpOp(Op):
     """z = log Σ eˣ, computed as m + log Σ e^(x-m) with m = max x (no overflow).
 
-    dL/dx = g · e^(x - z) = g · softmax(x).
+    dL/dx = g · e^(x - z) = g · softmax(x). Over no elements, z = log 0 = -inf (PyTorch).
     """
 
     @staticmethod
     def forward(ctx, x, *, axes, keepdims):
-        shift = np.max(x, axis=axes, keepdims=True)
-        shift = np.where(np.isfinite(shift), shift, 0)
-        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+        with np.errstate(**QUIET):  # all -inf (masked) slices: log 0 = -inf, silently
+            shift = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+            shift = np.where(np.isfinite(shift), shift, 0)
+            out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
         ctx.keep_shape = out.shape
         out = out if keepdims else np.squeeze(out, axes)
         ctx.save_for_backward(x, out)
@@ -318,7 +497,8 @@ class LogSumExpOp(Op):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         keep = ctx.keep_shape
-        return (grad.reshape(keep) * either.exp(x - out.reshape(keep)),)
+        with np.errstate(**QUIET):  # -inf - (-inf) in an all -inf slice: nan, as in PyTorch
+            return (grad.reshape(keep) * either.exp(x - out.reshape(keep)),)
 
 
 class SoftmaxOp(Op):
@@ -329,10 +509,13 @@ class SoftmaxOp(Op):
 
     @staticmethod
     def forward(ctx, x, *, axis):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-        out = e / np.sum(e, axis=axis, keepdims=True)
-        ctx.save_for_backward(out)
         ctx.axis = axis
+        if not x.size:  # nothing to normalise (an empty dim): an empty result, as PyTorch
+            out = x.copy()
+        else:
+            e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+            out = e / np.sum(e, axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -346,10 +529,13 @@ class LogSoftmaxOp(Op):
 
     @staticmethod
     def forward(ctx, x, *, axis):
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-        ctx.save_for_backward(out)
         ctx.axis = axis
+        if not x.size:
+            out = x.copy()
+        else:
+            shifted = x - np.max(x, axis=axis, keepdims=True)
+            out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -366,12 +552,31 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 
 
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    """exp(x) / Σ exp(x) along ``dim`` (stable: the max is subtracted first)."""
-    input = _float(input) if dtype is None else input.to(dtype)
-    return SoftmaxOp.apply(input, axis=normalize_dim(dim, input.ndim, "softmax"))
+    """exp(x) / Σ exp(x) along ``dim`` (stable: the max is subtracted first).
+
+    Needs a floating tensor, or a floating ``dtype`` to compute in, as in PyTorch."""
+    axis = normalize_dim(dim, input.ndim, "softmax")
+    return SoftmaxOp.apply(_softmax_input(input, axis, dtype, "softmax"), axis=axis)
 
 
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim``; use it rather than log(softmax(x)) for stability."""
-    input = _float(input) if dtype is None else input.to(dtype)
-    return LogSoftmaxOp.apply(input, axis=normalize_dim(dim, input.ndim, "log_softmax"))
+    axis = normalize_dim(dim, input.ndim, "log_softmax")
+    return LogSoftmaxOp.apply(_softmax_input(input, axis, dtype, "log_softmax"), axis=axis)
+
+
+# PyTorch's names of the integer dtypes, as its "not implemented for 'Long'" errors say them
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                "int32": "Int", "int64": "Long"}
+
+
+def _softmax_input(input: Tensor, axis: int, dtype: Any, op: str) -> Tensor:
+    if dtype is not None:
+        return input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        kernel = f"{op}_lastdim_kernel_impl" if axis >= input.ndim - 1 else f"{op}_kernel_impl"
+        name = _TORCH_NAMES.get(str(input.dtype), str(input.dtype))
+        raise NotImplementedError(
+            f'{op}: "{kernel}" not implemented for \'{name}\'; convert the tensor first '
+            f"(x.float()) or pass dtype=mt.float32")
+    return input
