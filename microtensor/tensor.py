@@ -646,10 +646,10 @@ class Tensor:
         return ops.elementwise.pow(self, exponent)
 
     def add(self, other: Any, alpha: float = 1) -> Tensor:
-        return ops.elementwise.add(self, other if alpha == 1 else other * alpha)
+        return ops.elementwise.add(self, other, alpha=alpha)
 
     def sub(self, other: Any, alpha: float = 1) -> Tensor:
-        return ops.elementwise.sub(self, other if alpha == 1 else other * alpha)
+        return ops.elementwise.sub(self, other, alpha=alpha)
 
     def mul(self, other: Any) -> Tensor:
         return ops.elementwise.mul(self, other)
@@ -669,7 +669,8 @@ class Tensor:
         return ops.elementwise.minimum(self, other)
 
     def masked_fill(self, mask: Any, value: Scalar) -> Tensor:
-        return ops.elementwise.where(mask, value, self)
+        """``value`` where ``mask`` is True; keeps this tensor's dtype (as PyTorch)."""
+        return ops.elementwise.masked_fill(self, mask, value)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:

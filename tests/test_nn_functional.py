@@ -5,6 +5,7 @@ tests/test_gradcheck.py)."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -249,6 +250,118 @@ def test_pad_and_adaptive_pool() -> None:
     assert F.adaptive_avg_pool2d(mt.tensor(data), 1).shape == (2, 3, 1, 1)
 
 
+# --------------------------------------------------------------------------- non-Tensor inputs
+
+_X = mt.zeros(2, 3)
+_IMAGE = mt.zeros(1, 1, 4, 4)
+# every function of F but pad (which its own tests cover), with each Tensor argument in turn
+# replaced by a list: (function name, call taking the replacement, argument name, position)
+NON_TENSOR_CALLS = [
+    ("linear", lambda v: F.linear(v, mt.zeros(2, 3)), "input", 1),
+    ("linear", lambda v: F.linear(_X, v), "weight", 2),
+    ("linear", lambda v: F.linear(_X, mt.zeros(2, 3), v), "bias", 3),
+    ("relu", lambda v: F.relu(v), "input", 1),
+    ("relu", lambda v: F.relu(v, inplace=True), "input", 1),
+    ("leaky_relu", lambda v: F.leaky_relu(v), "input", 1),
+    ("elu", lambda v: F.elu(v), "input", 1),
+    ("gelu", lambda v: F.gelu(v), "input", 1),
+    ("softplus", lambda v: F.softplus(v), "input", 1),
+    ("silu", lambda v: F.silu(v), "input", 1),
+    ("sigmoid", lambda v: F.sigmoid(v), "input", 1),
+    ("tanh", lambda v: F.tanh(v), "input", 1),
+    ("softmax", lambda v: F.softmax(v, 1), "input", 1),
+    ("log_softmax", lambda v: F.log_softmax(v, 1), "input", 1),
+    ("dropout", lambda v: F.dropout(v), "input", 1),
+    ("dropout", lambda v: F.dropout(v, training=False), "input", 1),
+    ("batch_norm", lambda v: F.batch_norm(v, None, None, training=True), "input", 1),
+    ("batch_norm", lambda v: F.batch_norm(_X, v, mt.ones(3)), "running_mean", 2),
+    ("batch_norm", lambda v: F.batch_norm(_X, mt.zeros(3), v), "running_var", 3),
+    ("batch_norm", lambda v: F.batch_norm(_X, mt.zeros(3), mt.ones(3), v), "weight", 4),
+    ("batch_norm", lambda v: F.batch_norm(_X, mt.zeros(3), mt.ones(3), None, v), "bias", 5),
+    ("mse_loss", lambda v: F.mse_loss(v, _X), "input", 1),
+    ("l1_loss", lambda v: F.l1_loss(_X, v), "target", 2),
+    ("cross_entropy", lambda v: F.cross_entropy(v, mt.tensor([0, 1])), "input", 1),
+    ("nll_loss", lambda v: F.nll_loss(_X, v), "target", 2),
+    ("binary_cross_entropy", lambda v: F.binary_cross_entropy(v, _X), "input", 1),
+    ("binary_cross_entropy_with_logits",
+     lambda v: F.binary_cross_entropy_with_logits(_X, _X, weight=v), "weight", 3),
+    ("one_hot", lambda v: F.one_hot(v), "tensor", 1),
+    ("conv2d", lambda v: F.conv2d(v, mt.zeros(1, 1, 1, 1)), "input", 1),
+    ("conv2d", lambda v: F.conv2d(_IMAGE, v), "weight", 2),
+    ("conv2d", lambda v: F.conv2d(_IMAGE, mt.zeros(1, 1, 1, 1), v), "bias", 3),
+    ("max_pool2d", lambda v: F.max_pool2d(v, 2), "input", 1),
+    ("max_pool2d", lambda v: F.max_pool2d(v, 2, return_indices=True), "input", 1),
+    ("avg_pool2d", lambda v: F.avg_pool2d(v, 2), "input", 1),
+    ("adaptive_avg_pool2d", lambda v: F.adaptive_avg_pool2d(v, 1), "input", 1),
+]
+
+
+@pytest.mark.parametrize("value, kind", [([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], "list"),
+                                         (np.zeros((2, 3)), "numpy.ndarray"),
+                                         (1.5, "float"), ((1, 2), "tuple")])
+@pytest.mark.parametrize("name, call, argument, position", NON_TENSOR_CALLS,
+                         ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(NON_TENSOR_CALLS)])
+def test_functions_refuse_non_tensors_as_pytorch_does(name, call, argument, position, value,
+                                                      kind) -> None:
+    """PyTorch's TypeError, "linear(): argument 'input' (position 1) must be Tensor, not list",
+    for lists, NumPy arrays and numbers alike: nothing is converted silently."""
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument '{argument}' \(position "
+                       rf"{position}\) must be Tensor, not {re.escape(kind)}"):
+        call(value)
+
+
+def test_every_public_function_is_checked_for_non_tensors() -> None:
+    """NON_TENSOR_CALLS covers every function of F (pad is tested with the shape ops)."""
+    covered = {name for name, *_ in NON_TENSOR_CALLS}
+    assert covered == set(F.__all__) - {"pad"}
+
+
+def test_parameters_and_subclasses_are_tensors() -> None:
+    w = mt.nn.Parameter(mt.ones(2, 3))
+    assert F.linear(mt.ones(1, 3), w).tolist() == [[3.0, 3.0]]
+
+
+# --------------------------------------------------------------------------- adaptive pooling
+
+
+def test_adaptive_avg_pool2d_output_size_zero_is_empty_and_differentiable() -> None:
+    x = mt.tensor(_x((2, 3, 4, 5)), requires_grad=True)
+    out = F.adaptive_avg_pool2d(x, (0, 3))
+    assert out.shape == (2, 3, 0, 3)
+    out.sum().backward()
+    assert x.grad.shape == (2, 3, 4, 5) and (x.grad.numpy() == 0).all()
+    assert F.adaptive_avg_pool2d(x, 0).shape == (2, 3, 0, 0)
+    assert F.adaptive_avg_pool2d(mt.zeros(0, 4, 4), 2).shape == (0, 2, 2)  # empty 3-D first dim
+    assert F.adaptive_avg_pool2d(mt.zeros(0, 1, 4, 4), (2, None)).shape == (0, 1, 2, 4)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 4, 4), (2,)), RuntimeError,
+     r"adaptive_avg_pool2d: output_size must be 2"),
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 4, 4), (2, 3, 4)), RuntimeError,
+     r"adaptive_avg_pool2d: output_size must be 2"),
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 4, 4), -1), RuntimeError,
+     r"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
+     r"received -1"),
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 4, 4), (2, -1)), RuntimeError,
+     r"received \(2, -1\)"),
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 4, 4), 2.0), TypeError,
+     r"adaptive_avg_pool2d: output_size must be an int or a pair of ints"),
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(3, 3), 2), RuntimeError,
+     r"adaptive_avg_pool2d\(\): Expected 3D or 4D tensor, but got \[3, 3\]"),
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 0, 3), 2), RuntimeError,
+     r"Expected input to have non-zero size for non-batch dimensions, but input has sizes "
+     r"\[1, 1, 0, 3\] with dimension 2 being empty"),
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(2, 0, 3, 3), 2), RuntimeError,
+     r"with dimension 1 being empty"),
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 4, 4, dtype=mt.int64), 2), RuntimeError,
+     r"adaptive_avg_pool2d: input must be a floating point tensor, got dtype int64"),
+])
+def test_adaptive_avg_pool2d_argument_errors(call, error, match) -> None:
+    with pytest.raises(error, match=match):
+        call()
+
+
 # --------------------------------------------------------------------------- PyTorch parity
 
 
@@ -296,3 +409,33 @@ def test_functional_matches_torch_in_float64(torch, name) -> None:
     expected.backward(torch.tensor(seed))
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("output_size", [0, (0, 2), (3, 0), (2, None), (5, 7), -1, (2,)])
+def test_adaptive_avg_pool2d_sizes_and_errors_match_torch(torch, output_size) -> None:
+    import torch.nn.functional as TF
+
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
+    try:
+        theirs = TF.adaptive_avg_pool2d(torch.tensor(x), output_size).numpy()
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            F.adaptive_avg_pool2d(mt.tensor(x), output_size)
+        return
+    ours = F.adaptive_avg_pool2d(mt.tensor(x), output_size).numpy()
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13)
+
+
+@pytest.mark.parametrize("value", [[[1.0, 2.0, 3.0]], np.ones((1, 3))])
+def test_non_tensor_inputs_raise_torchs_type_error(torch, value) -> None:
+    import torch.nn.functional as TF
+
+    for ours, theirs in ((F.linear, TF.linear), (F.relu, TF.relu), (F.gelu, TF.gelu),
+                         (F.dropout, TF.dropout)):
+        args = (mt.ones(2, 3),) if ours is F.linear else ()
+        targs = (torch.ones(2, 3),) if ours is F.linear else ()
+        with pytest.raises(TypeError) as expected:
+            theirs(value, *targs)
+        with pytest.raises(TypeError, match=re.escape(str(expected.value))):
+            ours(value, *args)

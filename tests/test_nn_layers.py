@@ -4,6 +4,7 @@ behaviour, containers, and parity with PyTorch given the same weights."""
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 
 import numpy as np
@@ -321,6 +322,36 @@ def test_module_dict() -> None:
     assert list(heads.keys()) == ["b", "c"]
 
 
+# --------------------------------------------------------------------------- non-Tensor inputs
+
+
+def test_linear_refuses_a_list_as_pytorch_does() -> None:
+    with pytest.raises(TypeError, match=r"^linear\(\): argument 'input' \(position 1\) must be "
+                       r"Tensor, not list"):
+        nn.Linear(3, 2)([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match=r"must be Tensor, not numpy.ndarray"):
+        nn.Linear(3, 2)(np.ones(3, np.float32))
+
+
+@pytest.mark.parametrize("layer, function", [
+    (nn.Conv2d(1, 1, 1), "conv2d"),
+    (nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect"), "conv2d"),
+    (nn.MaxPool2d(2), "max_pool2d"),
+    (nn.AvgPool2d(2), "avg_pool2d"),
+    (nn.AdaptiveAvgPool2d(1), "adaptive_avg_pool2d"),
+    (nn.ReLU(), "relu"),
+    (nn.Softmax(dim=1), "softmax"),
+    (nn.Dropout(), "dropout"),
+    (nn.Dropout().eval(), "dropout"),
+])
+@pytest.mark.parametrize("value, kind", [([[[[1.0, 2.0], [3.0, 4.0]]]], "list"),
+                                         (np.ones((1, 1, 2, 2), np.float32), "numpy.ndarray")])
+def test_layers_refuse_non_tensors(layer, function, value, kind) -> None:
+    with pytest.raises(TypeError, match=rf"^{function}\(\): argument 'input' \(position 1\) "
+                       rf"must be Tensor, not {kind}"):
+        layer(value)
+
+
 # --------------------------------------------------------------------------- PyTorch parity
 
 
@@ -432,3 +463,11 @@ def test_hessian_vector_product_through_a_network_matches_torch(torch) -> None:
         tuple(torch.tensor(p) for p in params), tuple(torch.tensor(a) for a in v))
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("value", [[1.0, 2.0, 3.0], np.ones(3, np.float32)])
+def test_linear_layer_type_error_matches_torch(torch, value) -> None:
+    with pytest.raises(TypeError) as expected:
+        torch.nn.Linear(3, 2)(value)
+    with pytest.raises(TypeError, match=re.escape(str(expected.value))):
+        nn.Linear(3, 2)(value)

@@ -10,6 +10,7 @@ differences in float64, PyTorch parity when it is installed, PyTorch's argument 
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -703,9 +704,15 @@ def test_max_pool2d_ties_match_plain():
         _assert_max_pool2d_matches_plain(x, combo, 38)
 
 
+def _windows_reach_input(size, k, s, p, d, out):
+    """Whether each of the ``out`` windows along a dim has a tap on the input (not all in the
+    padding), by brute force over the taps o·s - p + j·d."""
+    return all(any(0 <= o * s - p + j * d < size for j in range(k)) for o in range(out))
+
+
 def test_pools_random_geometries_match_plain():
     """60 random pooling geometries (kernels 1 to 3, strides 1 to 3, padding up to half the
-    window, dilation, ceil_mode, inputs down to one pixel): output, indices and gradients as
+    kernel, dilation, ceil_mode, inputs down to one pixel): output, indices and gradients as
     the plain version's."""
     rng = _rng(42)
     checked = 0
@@ -715,14 +722,15 @@ def test_pools_random_geometries_match_plain():
         dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
         if rng.random() < 0.5:
             dilation = (1, 1)
-        padding = tuple(int(rng.integers(0, (d * (k - 1) + 1) // 2 + 1))
-                        for k, d in zip(kernel, dilation))
+        padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
         ceil_mode = bool(rng.random() < 0.5)
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3)),
                  int(rng.integers(1, 9)), int(rng.integers(1, 9)))
         sizes = [P.pool_output_size(size, k, s, p, d, ceil_mode)
                  for size, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation)]
-        if min(sizes) < 1:
+        if min(sizes) < 1 or not all(
+                _windows_reach_input(*args) for args in zip(shape[2:], kernel, stride, padding,
+                                                             dilation, sizes)):
             continue
         checked += 1
         x = rng.standard_normal(shape)
@@ -848,10 +856,10 @@ def _w(shape=(8, 4, 3, 3)):
      r"conv2d: stride must be positive"),
     (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), padding=-1), RuntimeError,
      r"conv2d: padding must be non-negative"),
-    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), stride=2, padding="same"), ValueError,
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), stride=2, padding="same"), RuntimeError,
      r"padding='same' is not supported for strided convolutions"),
-    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), padding="full"), ValueError,
-     r"invalid padding string 'full'"),
+    (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), padding="full"), RuntimeError,
+     r"conv2d: Invalid padding string: 'full'"),
     (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), groups=0), RuntimeError,
      r"groups must be a positive integer"),
     (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), _tensor(np.zeros(3, np.float32))), RuntimeError,
@@ -863,7 +871,8 @@ def _w(shape=(8, 4, 3, 3)):
     (lambda: C.conv2d(_x((1, 4, 8, 8)), _w(), stride=(1, 2, 3)), TypeError,
      r"stride must be an int or a pair of ints"),
     (lambda: C.max_pool2d(_x(), 2, padding=2), RuntimeError,
-     r"max_pool2d: padding should be at most half of the \(dilated\) kernel size"),
+     r"max_pool2d: pad should be at most half of effective kernel size, but got pad=2, "
+     r"kernel_size=2 and dilation=1"),
     (lambda: C.max_pool2d(_x((1, 1, 2, 2)), 3), RuntimeError,
      r"max_pool2d: input of shape \(1, 1, 2, 2\) is too small for kernel_size \(3, 3\)"),
     (lambda: C.avg_pool2d(_x((8, 8)), 2), RuntimeError, r"avg_pool2d: expected a 4-D input"),
@@ -874,6 +883,133 @@ def _w(shape=(8, 4, 3, 3)):
 def test_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("pool", [C.max_pool2d, C.avg_pool2d])
+def test_pool_padding_rules_are_pytorchs(pool):
+    """pad <= half the effective (dilated) kernel, height then width; then pad <= half the
+    kernel itself (which only bites with dilation). PyTorch's messages."""
+    op = pool.__name__
+    with pytest.raises(RuntimeError, match=rf"{op}: pad should be at most half of effective "
+                       r"kernel size, but got pad=2, kernel_size=3 and dilation=1"):
+        pool(_x((1, 1, 5, 5)), 3, padding=2)
+    with pytest.raises(RuntimeError, match=r"but got pad=2, kernel_size=3 and dilation=1"):
+        pool(_x((1, 1, 5, 5)), (5, 3), padding=(2, 2))  # the width is the one too padded
+    assert pool(_x((1, 1, 5, 5)), 3, stride=1, padding=1).shape == (1, 1, 5, 5)
+
+
+def test_max_pool2d_padding_at_most_half_the_undilated_kernel():
+    x = _x((1, 1, 5, 5))
+    with pytest.raises(RuntimeError, match=r"max_pool2d: pad should be smaller than or equal to "
+                       r"half of kernel size, but got padW = 2, padH = 2, kW = 2, kH = 2"):
+        C.max_pool2d(x, 2, stride=1, padding=2, dilation=3)  # 2 <= (3·1 + 1)//2, but 2 > 2//2
+    with pytest.raises(RuntimeError, match=r"padW = 0, padH = 2, kW = 1, kH = 3"):
+        C.max_pool2d(x, (3, 1), stride=1, padding=(2, 0), dilation=(2, 1))
+    assert C.max_pool2d(x, 2, stride=1, padding=1, dilation=3).shape == (1, 1, 4, 4)
+
+
+def test_max_pool2d_refuses_dilated_windows_wholly_in_the_padding():
+    """Height 2, kernel 2, dilation 3, padding 1: the first window's taps are rows -1 and 2,
+    both outside. PyTorch returns -inf with index 6 (outside the 2x3 plane) and its backward
+    writes out of bounds; here the call is refused."""
+    x = _tensor(np.arange(12.0).reshape(1, 2, 2, 3), True)
+    with pytest.raises(RuntimeError, match=r"max_pool2d: the window of output height position 0 "
+                       r"lies wholly in the padding \(input height 2, kernel_size 2, stride 2, "
+                       r"padding 1, dilation 3\)"):
+        C.max_pool2d(x, 2, stride=(2, 1), padding=1, dilation=(3, 1), ceil_mode=True)
+    with pytest.raises(RuntimeError, match=r"output width position 0 lies wholly in the padding"):
+        C.max_pool2d(_x((1, 1, 3, 1)), (1, 2), stride=1, padding=(0, 1), dilation=(1, 2))
+    out = C.max_pool2d(x, 2, stride=1, padding=1, dilation=(1, 2))  # every window reaches in
+    assert np.isfinite(out.detach().numpy()).all()
+
+
+def test_pools_refuse_empty_channels_or_planes_but_take_an_empty_batch():
+    for pool in (C.max_pool2d, C.avg_pool2d):
+        for shape in ((1, 0, 3, 3), (1, 1, 0, 3), (1, 1, 3, 0), (0, 3, 3)):
+            with pytest.raises(RuntimeError, match=rf"{pool.__name__}: Expected 3D or 4D \(batch "
+                               r"mode\) tensor with optional 0 dim batch size for input, but "
+                               rf"got: {re.escape(str(list(shape)))}"):
+                pool(_x(shape), 1)
+        x = _tensor(np.zeros((0, 2, 4, 4)), True)
+        out = pool(x, 2)
+        assert out.shape == (0, 2, 2, 2)
+        out.sum().backward()
+        assert x.grad.shape == (0, 2, 4, 4)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: C.conv2d(_x((1, 1, 3, 3)), _w((1, 1, 0, 1))),
+     r"conv2d: kernel size should be greater than zero, but got kernel_height: 0 kernel_width: "
+     r"1"),
+    (lambda: C.conv2d(_x((1, 1, 3, 3)), _w((0, 1, 1, 1))),
+     r"conv2d: expected weight to be at least 1 at dimension 0 \(out_channels\), but got "
+     r"weight of size \[0, 1, 1, 1\]"),
+    (lambda: C.conv2d(_x((1, 1, 0, 3)), _w((1, 1, 1, 1)), padding=1),
+     r"conv2d: Only zero batch or zero channel inputs are supported, but got input shape: "
+     r"\[1, 1, 0, 3\]"),
+    (lambda: C.conv2d(_x((1, 1, 0, 3)), _w((1, 1, 1, 1))),
+     r"conv2d: the \(dilated\) kernel 1x1 is larger than the padded input 0x3"),
+])
+def test_conv2d_refuses_empty_kernels_and_planes(call, match):
+    with pytest.raises(RuntimeError, match=match):
+        call()
+
+
+def test_conv2d_empty_batch_and_empty_channels():
+    """An empty batch may have empty planes (PyTorch's rule). Zero input channels sum to
+    nothing, so the output is the bias (PyTorch returns an empty tensor with 0 channels, which
+    is wrong; the docstring says so)."""
+    assert C.conv2d(_x((0, 1, 0, 3)), _w((2, 1, 1, 1)), padding=1).shape == (0, 2, 2, 5)
+    bias = _tensor(np.array([1.5, -2.0], np.float32))
+    out = C.conv2d(_x((2, 0, 3, 3)), _w((2, 0, 2, 2)), bias)
+    assert out.shape == (2, 2, 2, 2)
+    np.testing.assert_array_equal(out.numpy()[:, 0], 1.5)
+    np.testing.assert_array_equal(out.numpy()[:, 1], -2.0)
+
+
+@pytest.mark.parametrize("value, kind", [([[[[1.0]]]], "list"), (np.ones((1, 1, 2, 2)),
+                                                               "numpy.ndarray")])
+def test_conv_and_pools_refuse_non_tensors(value, kind):
+    for call, name, position in (
+            (lambda v: C.conv2d(v, _w((1, 1, 1, 1))), "input", 1),
+            (lambda v: C.conv2d(_x((1, 1, 2, 2)), v), "weight", 2),
+            (lambda v: C.conv2d(_x((1, 1, 2, 2)), _w((1, 1, 1, 1)), v), "bias", 3)):
+        with pytest.raises(TypeError, match=rf"conv2d\(\): argument '{name}' \(position "
+                           rf"{position}\) must be Tensor, not {re.escape(kind)}"):
+            call(value)
+    for pool in (C.max_pool2d, C.avg_pool2d):
+        with pytest.raises(TypeError, match=rf"{pool.__name__}\(\): argument 'input' \(position "
+                           rf"1\) must be Tensor, not {re.escape(kind)}"):
+            pool(value, 1)
+
+
+def test_pool_padding_checks_match_torch_on_a_grid():
+    """Every kernel, padding and dilation up to 4/3/3 on 5x5 and 1x1 inputs: PyTorch raises
+    exactly when microtensor does (windows wholly in the padding aside, which PyTorch lets
+    through with -inf and out-of-plane indices), and the outputs agree otherwise."""
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as TF
+
+    for size, k, p, d, ceil in itertools.product((1, 5), range(1, 5), range(4), range(1, 4),
+                                                 (False, True)):
+        x = _rng(61).standard_normal((1, 1, size, size))
+        for ours, theirs, kw in ((C.max_pool2d, TF.max_pool2d, dict(dilation=d)),
+                                 (C.avg_pool2d, TF.avg_pool2d, {})):
+            if ours is C.avg_pool2d and d > 1:
+                continue
+            args = dict(kernel_size=k, stride=1, padding=p, ceil_mode=ceil, **kw)
+            try:
+                expected = theirs(torch.tensor(x), **args).numpy()
+            except RuntimeError as error:
+                with pytest.raises(RuntimeError, match=re.escape(str(error)[:40])
+                                   if str(error).startswith("pad should") else None):
+                    ours(_tensor(x), **args)
+                continue
+            if np.isinf(expected).any():
+                with pytest.raises(RuntimeError, match="wholly in the padding"):
+                    ours(_tensor(x), **args)
+                continue
+            np.testing.assert_allclose(ours(_tensor(x), **args).numpy(), expected, rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- engine gradchecks

@@ -83,7 +83,8 @@ class Conv2d(Module):
         return [self.padding[1], self.padding[1], self.padding[0], self.padding[0]]
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.padding_mode != "zeros":
+        if self.padding_mode != "zeros":  # F.conv2d checks the input; here F.pad comes first
+            input = F._tensor_arg(input, "input", 1, "conv2d")
             padded = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
             return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
                             self.groups)

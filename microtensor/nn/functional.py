@@ -36,12 +36,22 @@ __all__ = [
 ]
 
 
-def _tensor(value: Any, name: str, op: str) -> Tensor:
+def _tensor_arg(value: Any, name: str, position: int, op: str) -> Tensor:
+    """``value`` itself when it is a Tensor, else PyTorch's TypeError for the argument ``name``
+    at ``position`` (1-based) of the function ``op``.
+
+    As in PyTorch, no function here turns a list, a NumPy array or a number into a tensor
+    silently (each layer's forward calls one of these functions, so it refuses them too).
+    """
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, np.ndarray | list | tuple | int | float):
-        return Tensor._make(np.asarray(value))
-    raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
+    kind = type(value)
+    kind_name = (kind.__qualname__ if kind.__module__ == "builtins"
+                 else f"{kind.__module__}.{kind.__qualname__}")
+    raise TypeError(
+        f"{op}(): argument '{name}' (position {position}) must be Tensor, not {kind_name}; "
+        "make one with mt.tensor(...)"
+    )
 
 
 def _floating(x: Tensor, name: str, op: str) -> Tensor:
@@ -58,6 +68,10 @@ def _floating(x: Tensor, name: str, op: str) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features), b (out,)."""
+    input = _tensor_arg(input, "input", 1, "linear")
+    weight = _tensor_arg(weight, "weight", 2, "linear")
+    if bias is not None:
+        _tensor_arg(bias, "bias", 3, "linear")
     if weight.ndim != 2:
         raise RuntimeError(
             f"linear: weight must be 2-D (out_features, in_features), got shape "
@@ -85,26 +99,55 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling of (N, C, H, W) or (C, H, W) to the spatial size ``output_size`` (int or
-    pair; None keeps that dim). Output cell i along a dim of size S covers the input range
-    [floor(i·S/out), ceil((i+1)·S/out)), as in PyTorch."""
-    if input.ndim not in (3, 4):
-        raise ValueError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape "
-                         f"{tuple(input.shape)}")
-    size = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
-    h, w = input.shape[-2:]
-    out_h = h if size[0] is None else int(size[0])
-    out_w = w if size[1] is None else int(size[1])
+    pair; None keeps that dim; 0 gives an empty output). Output cell i along a dim of size S
+    covers the input range [floor(i·S/out), ceil((i+1)·S/out)), as in PyTorch."""
+    op = "adaptive_avg_pool2d"
+    x = _tensor_arg(input, "input", 1, op)
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(x.shape)} (input "
+                           "of shape (N, C, H, W) or (C, H, W))")
+    for dim in range(1, x.ndim):  # as in PyTorch, only the first dim may be empty
+        if x.shape[dim] == 0:
+            raise RuntimeError(
+                f"{op}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {list(x.shape)} with dimension {dim} being empty"
+            )
+    x = _floating(x, "input", op)
+    h, w = x.shape[-2:]
+    out_h, out_w = _adaptive_output_size(output_size, h, w, op)
+    if out_h == 0 or out_w == 0 or x.numel() == 0:  # an empty result, still in the graph
+        return x[..., :0, :0].reshape(tuple(x.shape[:-2]) + (out_h, out_w))
     if h % out_h == 0 and w % out_w == 0:  # equal windows: an ordinary average pooling
-        return avg_pool2d(input, (h // out_h, w // out_w))
+        return avg_pool2d(x, (h // out_h, w // out_w))
     rows = []
     for i in range(out_h):
         top, bottom = (i * h) // out_h, -((-(i + 1) * h) // out_h)
         cells = []
         for j in range(out_w):
             left, right = (j * w) // out_w, -((-(j + 1) * w) // out_w)
-            cells.append(input[..., top:bottom, left:right].mean(dim=(-2, -1)))
+            cells.append(x[..., top:bottom, left:right].mean(dim=(-2, -1)))
         rows.append(_shape.stack(cells, dim=-1))
     return _shape.stack(rows, dim=-2)
+
+
+def _adaptive_output_size(output_size: Any, h: int, w: int, op: str) -> tuple[int, int]:
+    """``output_size`` (an int, or a pair of ints or None) as (out_h, out_w)."""
+    size = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
+    if len(size) != 2:
+        raise RuntimeError(f"{op}: output_size must be 2 (an int or a pair), got {output_size!r}")
+    result = []
+    for value, keep in zip(size, (h, w)):
+        if value is None:
+            result.append(keep)
+            continue
+        if not isinstance(value, int | np.integer) or isinstance(value, bool):
+            raise TypeError(f"{op}: output_size must be an int or a pair of ints (or None), got "
+                            f"{output_size!r}")
+        if value < 0:
+            raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to "
+                               f"0 but received {output_size!r}")
+        result.append(int(value))
+    return result[0], result[1]
 
 
 # --------------------------------------------------------------------------- activations
@@ -118,18 +161,20 @@ def _maybe_inplace(input: Tensor, inplace: bool, name: str,
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
-    return _maybe_inplace(input, inplace, "relu_", _act.relu)
+    return _maybe_inplace(_tensor_arg(input, "input", 1, "relu"), inplace, "relu_", _act.relu)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False
                ) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
+    input = _tensor_arg(input, "input", 1, "leaky_relu")
     return _maybe_inplace(input, inplace, "leaky_relu_", lambda t: _act.LeakyReLUOp.apply(
         _floating(t, "input", "leaky_relu"), negative_slope=float(negative_slope)))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha·(eˣ - 1) otherwise."""
+    input = _tensor_arg(input, "input", 1, "elu")
     return _maybe_inplace(input, inplace, "elu_", lambda t: _act.ELUOp.apply(
         _floating(t, "input", "elu"), alpha=float(alpha)))
 
@@ -138,26 +183,30 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x·Φ(x) (Φ: the standard normal CDF, via erf), or its tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return _act.GELUOp.apply(_floating(input, "input", "gelu"), approximate=approximate)
+    x = _floating(_tensor_arg(input, "input", 1, "gelu"), "input", "gelu")
+    return _act.GELUOp.apply(x, approximate=approximate)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(βx))/β, a smooth ReLU (linear where βx > threshold)."""
-    return _act.SoftplusOp.apply(_floating(input, "input", "softplus"), beta=float(beta),
-                               threshold=float(threshold))
+    x = _floating(_tensor_arg(input, "input", 1, "softplus"), "input", "softplus")
+    return _act.SoftplusOp.apply(x, beta=float(beta), threshold=float(threshold))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x·σ(x) (also called swish)."""
+    input = _tensor_arg(input, "input", 1, "silu")
     return _maybe_inplace(input, inplace, "silu_", lambda t: t * _ew.sigmoid(t))
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return _ew.sigmoid(input)
+    """1 / (1 + e⁻ˣ)."""
+    return _ew.sigmoid(_tensor_arg(input, "input", 1, "sigmoid"))
 
 
 def tanh(input: Tensor) -> Tensor:
-    return _ew.tanh(input)
+    """(eˣ - e⁻ˣ) / (eˣ + e⁻ˣ)."""
+    return _ew.tanh(_tensor_arg(input, "input", 1, "tanh"))
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
@@ -170,6 +219,7 @@ def _softmax_dim(name: str, ndim: int) -> int:
 
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """e^x / Σ e^x along ``dim``."""
+    input = _tensor_arg(input, "input", 1, "softmax")
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim)
     return _reduce.softmax(input, dim, dtype=dtype)
@@ -177,6 +227,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim``."""
+    input = _tensor_arg(input, "input", 1, "log_softmax")
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim)
     return _reduce.log_softmax(input, dim, dtype=dtype)
@@ -193,6 +244,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     The mask is drawn from the global generator (``mt.manual_seed``) unless ``generator`` is
     given (an addition to PyTorch's signature).
     """
+    input = _tensor_arg(input, "input", 1, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -228,7 +280,12 @@ def batch_norm(
     statistics.
     """
     op = "batch_norm"
-    x = _floating(input, "input", op)
+    x = _floating(_tensor_arg(input, "input", 1, op), "input", op)
+    for position, (name, t) in enumerate((("running_mean", running_mean),
+                                          ("running_var", running_var), ("weight", weight),
+                                          ("bias", bias)), start=2):
+        if t is not None:
+            _tensor_arg(t, name, position, op)
     if x.ndim < 2:
         raise ValueError(f"{op}: expected an input with at least 2 dims (N, C, ...), got shape "
                          f"{tuple(x.shape)}")
@@ -297,24 +354,51 @@ def _reduction(reduction: str, size_average: bool | None = None,
 
 def _like_input(target: Any, x: Tensor, op: str) -> Tensor:
     """The target as a tensor of the input's floating dtype (a differentiable cast)."""
-    target = _tensor(target, "target", op)
+    target = _tensor_arg(target, "target", 2, op)
     return target if target.dtype == x.dtype else _ew.cast(target, x.dtype)
 
 
-def _check_same_shape(x: Tensor, target: Tensor, op: str) -> None:
-    if tuple(target.shape) != tuple(x.shape):
+def _same_shape_pair(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Input and target of the binary losses: Tensors of one shape (checked first, as in
+    PyTorch), the input floating, the target cast to its dtype."""
+    x = _tensor_arg(input, "input", 1, op)
+    y = _tensor_arg(target, "target", 2, op)
+    if tuple(y.shape) != tuple(x.shape):
         raise ValueError(
-            f"{op}: target size {tuple(target.shape)} must be the same as input size "
+            f"{op}: target size {tuple(y.shape)} must be the same as input size "
             f"{tuple(x.shape)}"
         )
+    x = _floating(x, "input", op)
+    return x, _like_input(y, x, op)
 
 
-def _constant(value: Any, dtype: np.dtype) -> np.ndarray | None:
+def _constant(value: Tensor | None, dtype: np.dtype) -> np.ndarray | None:
     """Weights enter the losses as constants (no gradient flows to them)."""
     if value is None:
         return None
-    array = value._data if isinstance(value, Tensor) else np.asarray(value)
-    return array.astype(dtype, copy=False)
+    return value._data.astype(dtype, copy=False)
+
+
+def _elementwise_weight(weight: Any, name: str, position: int, x: Tensor, op: str
+                        ) -> np.ndarray | None:
+    """``weight`` or ``pos_weight`` of the binary losses as a constant array, checked to
+    broadcast *to* the input's shape: a larger one would silently enlarge the loss, which
+    PyTorch refuses."""
+    if weight is None:
+        return None
+    w = _tensor_arg(weight, name, position, op)
+    shape, wanted = tuple(w.shape), tuple(x.shape)
+    # aligned from the right, each size of the weight is 1 or the input's, and it has no more dims
+    fits = len(shape) <= len(wanted) and all(
+        size in (1, full) for size, full in zip(reversed(shape), reversed(wanted)))
+    if not fits:
+        raise RuntimeError(
+            f"{op}: {name} of shape {shape} must be broadcastable to the input shape {wanted} "
+            f"(one value per element, or a shape with 1s where it repeats, e.g. "
+            f"{(1,) * (len(wanted) - 1) + wanted[-1:] if wanted else ()}); it would make the "
+            "loss a different shape from the input"
+        )
+    return _constant(w, x.dtype)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
@@ -322,7 +406,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
     """Mean squared error, (x - y)² per element, reduced."""
     op = "mse_loss"
     reduction = _reduction(reduction, size_average, reduce)
-    x = _floating(_tensor(input, "input", op), "input", op)
+    x = _floating(_tensor_arg(input, "input", 1, op), "input", op)
     y = _like_input(target, x, op)
     _warn_if_broadcast(x, y, op)
     return _loss.MSELossOp.apply(x, y, reduction=reduction)
@@ -333,59 +417,110 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
     """Mean absolute error, |x - y| per element, reduced."""
     op = "l1_loss"
     reduction = _reduction(reduction, size_average, reduce)
-    x = _floating(_tensor(input, "input", op), "input", op)
+    x = _floating(_tensor_arg(input, "input", 1, op), "input", op)
     y = _like_input(target, x, op)
     _warn_if_broadcast(x, y, op)
     return _loss.L1LossOp.apply(x, y, reduction=reduction)
 
 
 def _warn_if_broadcast(x: Tensor, y: Tensor, op: str) -> None:
+    """PyTorch's warning when the target has another shape than the input, and its
+    RuntimeError when the two do not broadcast at all."""
     if tuple(x.shape) != tuple(y.shape):
         warnings.warn(
             f"{op}: using a target size {tuple(y.shape)} that is different to the input size "
             f"{tuple(x.shape)}. This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size.", UserWarning, stacklevel=3,
         )
+        try:
+            np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+        except ValueError:
+            raise RuntimeError(
+                f"{op}: the input of shape {tuple(x.shape)} and the target of shape "
+                f"{tuple(y.shape)} cannot be broadcast together; give the target the input's "
+                "shape"
+            ) from None
+
+
+_CLASS_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))  # PyTorch's Long and Byte
 
 
 def _class_index_target(x: Tensor, target: Tensor, ignore_index: int, op: str) -> np.ndarray:
-    """Check integer targets against an (N, C, d...) input and return them as an array."""
+    """Check integer targets against an (N, C, d...) input and return them as an array.
+
+    PyTorch's checks, in its order and with its exception types: the batch size (ValueError),
+    the other dims (RuntimeError), the dtype, int64 or uint8 only (RuntimeError). The range is
+    checked by ``_check_class_range``, after the class weights (PyTorch's order).
+    """
     t = target._data
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"{op}: class-index targets must be an integer tensor (e.g. mt.int64), got dtype "
-            f"{t.dtype}" + ("; for class probabilities pass a float target of the input's "
-                            "shape" if op == "cross_entropy" else "")
-        )
     expected = x.shape[:1] + x.shape[2:]
-    if t.shape != expected:
+    hint = ""
+    if op == "cross_entropy" and t.dtype.kind == "f":
+        hint = (f"; a float target holds class probabilities and must have the input's shape "
+                f"{tuple(x.shape)}")
+    if t.ndim == 0 or t.shape[0] != x.shape[0]:
         raise ValueError(
-            f"{op}: expected target of shape {expected} for input of shape {tuple(x.shape)} "
-            f"(classes on dim 1), got {tuple(t.shape)}"
+            f"{op}: Expected input batch_size ({x.shape[0]}) to match target batch_size "
+            f"({t.shape[0] if t.ndim else 0}): expected target of shape {expected} for input of "
+            f"shape {tuple(x.shape)} (classes on dim 1), got {t.shape}{hint}"
         )
-    valid = (t >= 0) & (t < x.shape[1]) | (t == ignore_index)
-    if not valid.all():
-        bad = t[~valid].flat[0]
-        raise IndexError(f"{op}: Target {bad} is out of bounds (the input has {x.shape[1]} "
-                         "classes)")
+    if t.shape != expected:
+        raise RuntimeError(
+            f"{op}: expected target of shape {expected} for input of shape {tuple(x.shape)} "
+            f"(classes on dim 1), got {t.shape}{hint}"
+        )
+    if t.dtype not in _CLASS_INDEX_DTYPES:
+        raise RuntimeError(
+            f"{op}: expected target dtype to be Long or Byte, but got {t.dtype}: class-index "
+            "targets must be an integer tensor of dtype mt.int64 (or uint8); convert them with "
+            f".long(){hint}"
+        )
     return t
 
 
-def _class_weight(weight: Any, x: Tensor, op: str) -> np.ndarray | None:
-    w = _constant(weight, x.dtype)
-    if w is not None and w.shape != (x.shape[1],):
+def _check_class_range(t: np.ndarray, x: Tensor, ignore_index: int, op: str) -> None:
+    """Every class index lies in [0, C) or is ``ignore_index`` (PyTorch's IndexError)."""
+    valid = (t >= 0) & (t < x.shape[1]) | (t == ignore_index)
+    if not valid.all():
+        bad = t[~valid].flat[0]
+        raise IndexError(f"{op}: Target {bad} is out of bounds. (the input of shape "
+                         f"{tuple(x.shape)} has {x.shape[1]} classes on dim 1)")
+
+
+def _class_weight(weight: Any, x: Tensor, op: str, same_dtype: bool) -> np.ndarray | None:
+    """The per-class ``weight`` (C,) as a constant array in the input's dtype. With class-index
+    targets PyTorch wants it in that dtype already (``same_dtype``)."""
+    if weight is None:
+        return None
+    w = _class_weight_tensor(weight, x, op, same_dtype)
+    return _constant(w, x.dtype)
+
+
+def _class_weight_tensor(weight: Any, x: Tensor, op: str, same_dtype: bool) -> Tensor:
+    w = _tensor_arg(weight, "weight", 3, op)
+    if tuple(w.shape) != (x.shape[1],):
         raise RuntimeError(
-            f"{op}: weight must have one value per class, shape ({x.shape[1]},), got {w.shape}"
+            f"{op}: weight must have one value per class, shape ({x.shape[1]},) for the input "
+            f"of shape {tuple(x.shape)}, got {tuple(w.shape)}"
+        )
+    if same_dtype and w.dtype != x.dtype:
+        raise RuntimeError(
+            f"{op}: expected weight of the input's dtype {x.dtype}, but found {w.dtype}; "
+            "convert it with weight.to(input.dtype)"
         )
     return w
 
 
 def _batched(x: Tensor, target: Tensor, op: str) -> tuple[Tensor, Tensor, bool]:
-    """Add a batch dim to an unbatched (C,) input and its scalar target."""
+    """Add a batch dim to an unbatched (C,) input and to its target: a scalar class index or a
+    (C,) probability vector. A (1,) class-index target already has one, as in PyTorch."""
     if x.ndim == 0:
-        raise ValueError(f"{op}: input must have at least 1 dim (C,) or (N, C, ...), got a scalar")
+        raise ValueError(f"{op}: Expected 1 or more dimensions (got 0): the input must be (C,) "
+                         "or (N, C, ...), got a scalar")
     if x.ndim == 1:
-        return _shape.unsqueeze(x, 0), _shape.unsqueeze(target, 0), True
+        if not (target.ndim == 1 and target.dtype.kind in "iu"):
+            target = _shape.unsqueeze(target, 0)
+        return _shape.unsqueeze(x, 0), target, True
     return x, target, False
 
 
@@ -393,14 +528,19 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: bool | None = None, ignore_index: int = -100,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class ``target`` given log-probabilities ``input``
-    (N, C, d...): -weight[t]·input[i, t], reduced ("mean" divides by the summed weights)."""
+    (N, C, d...): -weight[t]·input[i, t], reduced ("mean" divides by the summed weights).
+    Positions whose target is ``ignore_index`` contribute exactly 0 to the loss and get a zero
+    gradient, whatever the input holds there."""
     op = "nll_loss"
     reduction = _reduction(reduction, size_average, reduce)
-    x = _floating(_tensor(input, "input", op), "input", op)
-    x, target, unbatched = _batched(x, _tensor(target, "target", op), op)
-    t = _class_index_target(x, target, ignore_index, op)
-    loss = _loss.NLLLossOp.apply(x, target=t, weight=_class_weight(weight, x, op),
-                               ignore_index=ignore_index, reduction=reduction)
+    x = _tensor_arg(input, "input", 1, op)
+    x, target, unbatched = _batched(x, _tensor_arg(target, "target", 2, op), op)
+    t = _class_index_target(x, target, ignore_index, op)  # PyTorch checks the target first
+    x = _floating(x, "input", op)
+    w = _class_weight(weight, x, op, True)
+    _check_class_range(t, x, ignore_index, op)
+    loss = _loss.NLLLossOp.apply(x, target=t, weight=w, ignore_index=ignore_index,
+                                 reduction=reduction)
     return _shape.squeeze(loss, 0) if unbatched and reduction == "none" else loss
 
 
@@ -416,67 +556,87 @@ def cross_entropy(
 ) -> Tensor:
     """Cross-entropy between softmax(input) over dim 1 and the target classes (fused op).
 
-    ``input``: logits (N, C, d...) or (C,). ``target``: class indices (N, d...) (integer), or
-    class probabilities of the input's shape (float). ``weight``: per-class weights (C,);
-    ``ignore_index``: targets with this value contribute nothing (index targets only);
-    ``label_smoothing`` ε mixes the target with the uniform distribution: (1-ε)·y + ε/C.
+    ``input``: logits (N, C, d...) or (C,). ``target``: class indices (N, d...) (int64 or
+    uint8), or class probabilities of the input's shape (float). ``weight``: per-class weights
+    (C,); ``ignore_index``: targets with this value contribute exactly 0 and get a zero gradient
+    whatever their logits (even NaN or inf; index targets only); ``label_smoothing`` ε mixes the
+    target with the uniform distribution: (1-ε)·y + ε/C. "mean" over no position at all (an
+    empty batch, or every target ignored) is nan, as in PyTorch.
+
+    Differs from PyTorch on purpose: a negative ``label_smoothing`` is refused (PyTorch ignores
+    it for class indices and extrapolates with it for probabilities); and with no classes at all
+    (C = 0, every target ignored) and ``label_smoothing`` > 0, each position's loss is 0 (a sum
+    over no classes), where PyTorch's is nan (its ε/C = ε/0 times 0) for class indices, though 0
+    for probabilities.
     """
     op = "cross_entropy"
     reduction = _reduction(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
-                         f"{label_smoothing}")
-    x = _floating(_tensor(input, "input", op), "input", op)
-    target = _tensor(target, "target", op)
+        raise RuntimeError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    x = _tensor_arg(input, "input", 1, op)
+    target = _tensor_arg(target, "target", 2, op)
     x, target, unbatched = _batched(x, target, op)
-    w = _class_weight(weight, x, op)
-    if target.dtype.kind == "f":
-        loss = _soft_cross_entropy(x, target, w, reduction, label_smoothing, op)
+    if target.dtype.kind == "f" and tuple(target.shape) == tuple(x.shape):
+        loss = _soft_cross_entropy(_floating(x, "input", op), target, weight, reduction,
+                                   label_smoothing, ignore_index, op)
     else:
-        t = _class_index_target(x, target, ignore_index, op)
+        t = _class_index_target(x, target, ignore_index, op)  # PyTorch checks the target first
+        x = _floating(x, "input", op)
+        w = _class_weight(weight, x, op, True)
+        _check_class_range(t, x, ignore_index, op)
         loss = _loss.CrossEntropyOp.apply(x, target=t, weight=w, ignore_index=ignore_index,
-                                        label_smoothing=float(label_smoothing),
-                                        reduction=reduction)
+                                          label_smoothing=float(label_smoothing),
+                                          reduction=reduction)
     return _shape.squeeze(loss, 0) if unbatched and reduction == "none" else loss
 
 
-def _soft_cross_entropy(x: Tensor, target: Tensor, weight: np.ndarray | None, reduction: str,
-                        label_smoothing: float, op: str) -> Tensor:
-    """Probability targets: ℓᵢ = -Σ_c w_c·y_ic·log softmax(x)_ic, composed of engine ops."""
-    if tuple(target.shape) != tuple(x.shape):
-        raise ValueError(
-            f"{op}: a float target holds class probabilities and must have the input's shape "
-            f"{tuple(x.shape)}, got {tuple(target.shape)}; class-index targets must be an "
-            "integer tensor (e.g. mt.int64)"
+def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Any, reduction: str,
+                        label_smoothing: float, ignore_index: int, op: str) -> Tensor:
+    """Probability targets: ℓᵢ = -Σ_c w_c·y_ic·log softmax(x)_ic, composed of engine ops, in
+    the promoted dtype of input, target and weight (float32 logits with float64 targets or
+    weights give float64), as in PyTorch."""
+    if ignore_index >= 0:
+        raise RuntimeError(
+            f"{op}: ignore_index is not supported for floating point target (class "
+            f"probabilities of shape {tuple(target.shape)}); got ignore_index={ignore_index}"
         )
-    y = target if target.dtype == x.dtype else _ew.cast(target, x.dtype)
+    w = None if weight is None else _class_weight_tensor(weight, x, op, False)
+    floats = [d for d in (x.dtype, target.dtype, None if w is None else w.dtype)
+              if d is not None and d.kind == "f"]  # an integer weight does not widen the result
+    dtype = np.result_type(*floats)
+    x = x if x.dtype == dtype else _ew.cast(x, dtype)
+    y = target if target.dtype == dtype else _ew.cast(target, dtype)
     classes = x.shape[1]
-    if label_smoothing:
+    if label_smoothing and classes:
         y = y * (1 - label_smoothing) + label_smoothing / classes
-    if weight is not None:
-        y = y * Tensor._make(weight.reshape((1, classes) + (1,) * (x.ndim - 2)))
-    loss = -(_reduce.log_softmax(x, 1) * y).sum(dim=1)
+    if w is not None:
+        y = y * Tensor._make(_constant(w, dtype).reshape((1, classes) + (1,) * (x.ndim - 2)))
+    log_p = _reduce.log_softmax(x, 1) if classes else x  # no classes: nothing to normalise
+    loss = -(log_p * y).sum(dim=1)
     if reduction == "none":
         return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    # PyTorch: the mean of an empty input is nan (also with no classes, where loss holds zeros)
+    return loss.mean() if x.numel() else loss.sum() * float("nan")
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor,
                          weight: Tensor | None = None, size_average: bool | None = None,
                          reduce: bool | None = None, reduction: str = "mean") -> Tensor:
-    """-w·(y log x + (1-y) log(1-x)) for probabilities x in [0, 1]; logs clamped at -100."""
+    """-w·(y log x + (1-y) log(1-x)) for probabilities x in [0, 1]; logs clamped at -100.
+    ``weight`` must broadcast to the input's shape (PyTorch's rule)."""
     op = "binary_cross_entropy"
     reduction = _reduction(reduction, size_average, reduce)
-    x = _floating(_tensor(input, "input", op), "input", op)
-    y = _like_input(target, x, op)
-    _check_same_shape(x, y, op)
+    x, y = _same_shape_pair(input, target, op)
+    w = _elementwise_weight(weight, "weight", 3, x, op)
     if x._data.size and not ((x._data >= 0) & (x._data <= 1)).all():
         raise RuntimeError(
             f"{op}: all elements of input should be between 0 and 1 (probabilities); for "
             "logits use binary_cross_entropy_with_logits"
         )
-    return _loss.BinaryCrossEntropyOp.apply(x, y, weight=_constant(weight, x.dtype),
-                                          reduction=reduction)
+    return _loss.BinaryCrossEntropyOp.apply(x, y, weight=w, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -490,16 +650,16 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """Binary cross-entropy of σ(input) and target, computed stably from the logits.
 
-    ``pos_weight`` multiplies the loss of positive targets (one value per class, broadcast
-    along the last dim).
+    ``pos_weight`` multiplies the loss of positive targets (typically one value per class,
+    broadcast along the last dim). Both ``weight`` and ``pos_weight`` must broadcast to the
+    input's shape (PyTorch's rule): neither may make the loss larger than the input.
     """
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(reduction, size_average, reduce)
-    x = _floating(_tensor(input, "input", op), "input", op)
-    y = _like_input(target, x, op)
-    _check_same_shape(x, y, op)
+    x, y = _same_shape_pair(input, target, op)
     return _loss.BinaryCrossEntropyWithLogitsOp.apply(
-        x, y, weight=_constant(weight, x.dtype), pos_weight=_constant(pos_weight, x.dtype),
+        x, y, weight=_elementwise_weight(weight, "weight", 3, x, op),
+        pos_weight=_elementwise_weight(pos_weight, "pos_weight", 7, x, op),
         reduction=reduction,
     )
 
@@ -509,7 +669,7 @@ def binary_cross_entropy_with_logits(
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(*, ) integer class indices → (*, num_classes) int64 one-hot vectors."""
-    data = tensor._data
+    data = _tensor_arg(tensor, "tensor", 1, "one_hot")._data
     if data.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {data.dtype}")
     if num_classes == -1:
@@ -527,5 +687,16 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         value: float | None = None) -> Tensor:
     """Pad the last len(pad)//2 dims; ``pad`` = (left, right, top, bottom, ...) from the last
-    dim backwards. Modes: constant (with ``value``, default 0), reflect, replicate, circular."""
-    return _shape.pad(input, pad, mode=mode, value=0.0 if value is None else value)
+    dim backwards; a negative width crops. Modes: constant (with ``value``, default 0), reflect,
+    replicate, circular (the last three within PyTorch's limits: ``check_pad_limits``).
+
+    Circular padding takes no negative widths (PyTorch's result for them is not well defined).
+    """
+    input = _tensor_arg(input, "input", 1, "pad")
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise RuntimeError(f'pad: padding mode "{mode}" doesn\'t take in value argument '
+                               f"(got value={value}); only mode='constant' pads with a value")
+        if mode in ("reflect", "replicate", "circular"):
+            _shape.check_pad_limits(input, pad, mode)
+    return _shape.pad(input, pad, mode=mode, value=value)

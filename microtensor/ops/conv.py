@@ -49,27 +49,34 @@ def _conv_padding(
             return (0, 0, 0, 0)
         if padding == "same":
             if stride != (1, 1):
-                raise ValueError(
+                raise RuntimeError(
                     f"conv2d: padding='same' is not supported for strided convolutions "
                     f"(stride {stride}); use stride=1 or give the padding as numbers"
                 )
             total_h = dilation[0] * (kernel[0] - 1)
             total_w = dilation[1] * (kernel[1] - 1)
             return (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
-        raise ValueError(
-            f"conv2d: invalid padding string {padding!r}; expected 'same' or 'valid' (or an int "
+        raise RuntimeError(
+            f"conv2d: Invalid padding string: {padding!r}; expected 'same' or 'valid' (or an int "
             "or a pair of ints)"
         )
     ph, pw = int_pair(padding, "padding", "conv2d", minimum=0)
     return (ph, ph, pw, pw)
 
 
-def _as_tensor(value: Any, name: str, op: str) -> Tensor:
+def _as_tensor(value: Any, name: str, position: int, op: str) -> Tensor:
+    """``value`` when it is a Tensor; PyTorch's TypeError otherwise (a list or a NumPy array is
+    not converted silently). The same wording as ``nn.functional``'s ``_tensor_arg``, which this
+    module cannot import (``nn`` is built on ``ops``)."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, np.ndarray | list | tuple):
-        return Tensor._make(np.asarray(value))
-    raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
+    kind = type(value)
+    kind_name = (kind.__qualname__ if kind.__module__ == "builtins"
+                 else f"{kind.__module__}.{kind.__qualname__}")
+    raise TypeError(
+        f"{op}(): argument '{name}' (position {position}) must be Tensor, not {kind_name}; "
+        "make one with mt.tensor(...)"
+    )
 
 
 def _check_image_input(x: Tensor, op: str) -> None:
@@ -203,17 +210,17 @@ def conv2d(
     for an even kernel the extra row/column of padding goes to the bottom/right).
     Output size per dimension: (size + 2*pad - dilation*(k-1) - 1) // stride + 1.
     First-order gradients only (no double backward).
+
+    Differs from PyTorch on purpose: an input with zero channels (and a weight with zero input
+    channels) gives the bias at every output pixel, shape (N, C_out, H_out, W_out), which is the
+    sum over no channels; PyTorch returns an empty tensor with 0 channels, (N, 0, H_out, W_out).
     """
     op = "conv2d"
-    x = _as_tensor(input, "input", op)
-    w = _as_tensor(weight, "weight", op)
-    b = None if bias is None else _as_tensor(bias, "bias", op)
+    x = _as_tensor(input, "input", 1, op)
+    w = _as_tensor(weight, "weight", 2, op)
+    b = None if bias is None else _as_tensor(bias, "bias", 3, op)
     _check_image_input(x, op)
-    if w.ndim != 4:
-        raise RuntimeError(
-            f"{op}: weight must be 4-D (out_channels, in_channels/groups, kH, kW), got shape "
-            f"{tuple(w.shape)}"
-        )
+    _check_conv_weight(w, op)
     stride2 = int_pair(stride, "stride", op, minimum=1)
     dilation2 = int_pair(dilation, "dilation", op, minimum=1)
     if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
@@ -251,9 +258,37 @@ def conv2d(
                 f"{op}: input dtype ({x.dtype}) and {name} dtype ({other.dtype}) must be the "
                 f"same; convert one of them, e.g. {name}.to(input.dtype)"
             )
+    _check_conv_size(x, w, pads, dilation2, op)
+    return Conv2dOp.apply(
+        x, w, b, stride=stride2, padding=pads, dilation=dilation2, groups=groups
+    )
+
+
+def _check_conv_weight(w: Tensor, op: str) -> None:
+    """A 4-D weight with at least one output channel and a kernel of at least 1x1."""
+    if w.ndim != 4:
+        raise RuntimeError(
+            f"{op}: weight must be 4-D (out_channels, in_channels/groups, kH, kW), got shape "
+            f"{tuple(w.shape)}"
+        )
+    if w.shape[0] == 0:
+        raise RuntimeError(
+            f"{op}: expected weight to be at least 1 at dimension 0 (out_channels), but got "
+            f"weight of size {list(w.shape)} instead"
+        )
+    if w.shape[2] == 0 or w.shape[3] == 0:
+        raise RuntimeError(
+            f"{op}: kernel size should be greater than zero, but got kernel_height: "
+            f"{w.shape[2]} kernel_width: {w.shape[3]} (weight of size {list(w.shape)})"
+        )
+
+
+def _check_conv_size(x: Tensor, w: Tensor, pads: tuple[int, int, int, int],
+                     dilation: tuple[int, int], op: str) -> None:
+    """The (dilated) kernel fits in the padded input, and the image is not empty."""
     h, wd = x.shape[-2], x.shape[-1]
     padded = (h + pads[0] + pads[1], wd + pads[2] + pads[3])
-    reach = (dilation2[0] * (kernel[0] - 1) + 1, dilation2[1] * (kernel[1] - 1) + 1)
+    reach = (dilation[0] * (w.shape[2] - 1) + 1, dilation[1] * (w.shape[3] - 1) + 1)
     if padded[0] < reach[0] or padded[1] < reach[1]:
         raise RuntimeError(
             f"{op}: the (dilated) kernel {reach[0]}x{reach[1]} is larger than the padded input "
@@ -261,16 +296,75 @@ def conv2d(
             f"{tuple(w.shape)}, padding {pads[0]},{pads[1]},{pads[2]},{pads[3]} "
             "(top, bottom, left, right)); use a bigger input, a smaller kernel, or more padding"
         )
-    return Conv2dOp.apply(
-        x, w, b, stride=stride2, padding=pads, dilation=dilation2, groups=groups
-    )
+    # an empty image is padded only when the batch or the channels are empty too (PyTorch)
+    if (h == 0 or wd == 0) and 0 not in tuple(x.shape)[:-2]:
+        raise RuntimeError(
+            f"{op}: Only zero batch or zero channel inputs are supported, but got input shape: "
+            f"{list(x.shape)} (an empty height or width)"
+        )
+
+
+def _check_pool_input(x: Tensor, op: str) -> None:
+    """A 3-D or 4-D floating input whose channels, height and width are not empty (PyTorch
+    allows only an empty batch)."""
+    _check_image_input(x, op)
+    if 0 in tuple(x.shape)[-3:]:
+        raise RuntimeError(
+            f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
+            f"input, but got: {list(x.shape)} (only the batch dim may be empty)"
+        )
+
+
+def _check_pool_padding(op: str, kernel: tuple[int, int], pad: tuple[int, int],
+                        dilation: tuple[int, int]) -> None:
+    """PyTorch's two padding rules, in its order: pad <= half the dilated kernel (height, then
+    width), then pad <= half the kernel itself. Either keeps every window partly on the input."""
+    for d in range(2):
+        if pad[d] > (dilation[d] * (kernel[d] - 1) + 1) // 2:
+            raise RuntimeError(
+                f"{op}: pad should be at most half of effective kernel size, but got "
+                f"pad={pad[d]}, kernel_size={kernel[d]} and dilation={dilation[d]}; use a "
+                "smaller padding or a bigger kernel"
+            )
+    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise RuntimeError(
+            f"{op}: pad should be smaller than or equal to half of kernel size, but got "
+            f"padW = {pad[1]}, padH = {pad[0]}, kW = {kernel[1]}, kH = {kernel[0]}; use a "
+            "smaller padding or a bigger kernel"
+        )
+
+
+def _check_windows_reach_input(op: str, sizes: tuple[int, int], outputs: tuple[int, int],
+                               kernel: tuple[int, int], stride: tuple[int, int],
+                               pad: tuple[int, int], dilation: tuple[int, int]) -> None:
+    """Every (dilated) window has at least one tap on the input, not all in the padding.
+
+    Output position o of a dim of size n has its taps at o·stride - pad + j·dilation
+    (j = 0 ... kernel-1). Without dilation the padding rules already guarantee one of them lies
+    in [0, n); with dilation the taps can straddle a small input. PyTorch then returns -inf with
+    an index outside the input plane, and its backward writes out of bounds, so this refuses it.
+    """
+    for d, name in ((0, "height"), (1, "width")):
+        if dilation[d] == 1:
+            continue
+        starts = np.arange(outputs[d]) * stride[d] - pad[d]
+        first = np.maximum(-(starts // dilation[d]), 0)  # first tap index j with a position >= 0
+        reach = (first <= kernel[d] - 1) & (starts + first * dilation[d] < sizes[d])
+        if not reach.all():
+            o = int(np.argmin(reach))
+            raise RuntimeError(
+                f"{op}: the window of output {name} position {o} lies wholly in the padding "
+                f"(input {name} {sizes[d]}, kernel_size {kernel[d]}, stride {stride[d]}, "
+                f"padding {pad[d]}, dilation {dilation[d]}): it covers no input element; use "
+                "less padding or dilation, or a bigger input"
+            )
 
 
 def _pool_arguments(
     op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
     ceil_mode: bool,
 ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
-    _check_image_input(x, op)
+    _check_pool_input(x, op)
     kernel = int_pair(kernel_size, "kernel_size", op, minimum=1)
     if stride is None or (isinstance(stride, tuple | list) and len(stride) == 0):
         stride2 = kernel
@@ -278,13 +372,7 @@ def _pool_arguments(
         stride2 = int_pair(stride, "stride", op, minimum=1)
     pad = int_pair(padding, "padding", op, minimum=0)
     dilation2 = int_pair(dilation, "dilation", op, minimum=1)
-    for d in range(2):
-        half = (dilation2[d] * (kernel[d] - 1) + 1) // 2
-        if pad[d] > half:
-            raise RuntimeError(
-                f"{op}: padding should be at most half of the (dilated) kernel size, but got "
-                f"padding {pad} for kernel_size {kernel} and dilation {dilation2}"
-            )
+    _check_pool_padding(op, kernel, pad, dilation2)
     h, w = x.shape[-2], x.shape[-1]
     ho = _pool_output_size(h, kernel[0], stride2[0], pad[0], dilation2[0], ceil_mode)
     wo = _pool_output_size(w, kernel[1], stride2[1], pad[1], dilation2[1], ceil_mode)
@@ -294,6 +382,8 @@ def _pool_arguments(
             f"stride {stride2}, padding {pad}, dilation {dilation2}: the output would be "
             f"{ho}x{wo}; use a smaller kernel or more padding"
         )
+    if dilation2 != (1, 1):
+        _check_windows_reach_input(op, (h, w), (ho, wo), kernel, stride2, pad, dilation2)
     return kernel, stride2, pad, dilation2
 
 
@@ -310,9 +400,13 @@ def max_pool2d(
     the implicit padding is -inf. With ``return_indices=True`` also returns, as int64, the flat
     position h*W + w of each maximum in its input plane (ties: the first in the window wins).
     First-order gradients only.
+
+    Differs from PyTorch on purpose: a dilated window that lies wholly in the padding (the
+    padding rules allow it on a small input) is refused; PyTorch returns -inf there with an
+    index outside the input plane, and its backward writes out of bounds.
     """
     op = "max_pool2d"
-    x = _as_tensor(input, "input", op)
+    x = _as_tensor(input, "input", 1, op)
     kernel, stride2, pad, dilation2 = _pool_arguments(
         op, x, kernel_size, stride, padding, dilation, ceil_mode
     )
@@ -341,7 +435,7 @@ def avg_pool2d(
     First-order gradients only.
     """
     op = "avg_pool2d"
-    x = _as_tensor(input, "input", op)
+    x = _as_tensor(input, "input", 1, op)
     kernel, stride2, pad, _ = _pool_arguments(op, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and (
         not isinstance(divisor_override, int | np.integer) or divisor_override == 0

@@ -33,14 +33,20 @@ QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
 
 def _operand(value: Any) -> Any:
-    """Tensors and Python numbers pass through; lists and arrays become (constant) Tensors."""
+    """Tensors and Python numbers pass through; NumPy arrays become (constant) Tensors.
+
+    Lists and tuples are refused, as PyTorch refuses them (``t + [1., 2.]`` is a TypeError there;
+    silently making them float64 arrays changed the result's dtype here)."""
     if isinstance(value, np.generic) and value.dtype.kind in "biuf":
         return value.item()  # a NumPy scalar promotes like a Python number, as in PyTorch
     if isinstance(value, _PASS_THROUGH):
         return value
-    if isinstance(value, np.ndarray | np.generic | list | tuple):
+    if isinstance(value, np.ndarray | np.generic):
         return Tensor._make(np.asarray(value))
-    raise TypeError(f"unsupported operand type {type(value).__name__} for a tensor operation")
+    raise TypeError(
+        f"unsupported operand type(s): a Tensor and a {type(value).__name__}; an operand must be "
+        f"a Tensor or a number (make a {type(value).__name__} a tensor first: mt.tensor(...))"
+    )
 
 
 _INTEGER_RANGES: dict[np.dtype, tuple[int, int]] = {}

@@ -12,7 +12,11 @@ position i is -Σ_c q_ic · log p_ic with a *target distribution* q (``_target_d
     q_ic = (1-ε) · w_{tᵢ} · [c = tᵢ]  +  (ε/C) · w_c        (0 where tᵢ = ignore_index)
 
 where w are the class weights (all 1 by default) and ε the label smoothing. With "mean" the sum
-is divided by D = Σᵢ w_{tᵢ} over non-ignored positions, as in PyTorch.
+is divided by D = Σᵢ w_{tᵢ} over non-ignored positions, as in PyTorch (0/0 = nan when every
+position is ignored or there are none).
+
+Ignored positions are *selected* away, never multiplied by 0: their loss is exactly 0 and their
+gradient exactly 0 whatever their logits hold (NaN, ±inf), since 0 · NaN would be NaN.
 
 Every backward runs on arrays (ordinary backward) and on Tensors (``create_graph=True``), so all
 losses support double backward (Hessians, Hessian-vector products).
@@ -63,9 +67,14 @@ def _class_shape(ndim: int, classes: int) -> tuple[int, ...]:
 
 
 class _ClassTargets:
-    """What forward learns about integer targets and backward needs again."""
+    """What forward learns about integer targets and backward needs again.
 
-    __slots__ = ("index", "target_weight", "kept", "weight")
+    ``ignored`` marks the positions whose target is ``ignore_index`` with the class axis kept
+    (shape (N, 1, d...), broadcasting over the classes), or is None when no position is ignored,
+    so that the common case pays for no selection.
+    """
+
+    __slots__ = ("index", "target_weight", "kept", "ignored", "weight")
 
     def __init__(self, target: np.ndarray, weight: np.ndarray | None, ignore_index: int,
                  dtype: np.dtype) -> None:
@@ -73,28 +82,47 @@ class _ClassTargets:
         safe = np.where(ignored, 0, target)  # any valid class, so that indexing works
         self.index = np.expand_dims(safe, 1)  # (N, 1, d...) for take_along_axis
         self.kept = (~ignored).astype(dtype)
-        self.target_weight = self.kept if weight is None else weight[safe] * self.kept
+        self.ignored = np.expand_dims(ignored, 1) if np.count_nonzero(ignored) else None
+        if weight is None or weight.size == 0:  # no weights, or no classes (all ignored)
+            self.target_weight = self.kept
+        else:  # selected, so that an inf or NaN weight of class 0 cannot leak into ignored rows
+            self.target_weight = np.where(ignored, 0, weight[safe]).astype(dtype, copy=False)
         self.weight = weight
 
     def pick(self, values: np.ndarray) -> np.ndarray:
-        """values[i, tᵢ] for every position i: shape (N, d...)."""
+        """values[i, tᵢ] for every position i: shape (N, d...) (zeros when there are no classes:
+        every target is then ignore_index, which the caller has checked)."""
+        if values.shape[1] == 0:
+            return np.zeros(self.kept.shape, values.dtype)
         return np.take_along_axis(values, self.index, axis=1).squeeze(1)
+
+    def without_ignored(self, values: Any) -> Any:
+        """``values`` (an array or a Tensor, (N, d...) or (N, C, d...)) with 0 selected at the
+        ignored positions."""
+        if self.ignored is None:
+            return values
+        mask = self.ignored if values.ndim == self.ignored.ndim else self.ignored.squeeze(1)
+        return either.masked_fill(values, mask, 0.0)
 
     def distribution(self, shape: tuple[int, ...], dtype: np.dtype, smoothing: float
                      ) -> np.ndarray:
         """The target distribution q (see the module docstring), shape (N, C, d...)."""
         q = np.zeros(shape, dtype)
+        if shape[1] == 0:
+            return q
         np.put_along_axis(q, self.index, _with_class_axis(self.target_weight * (1 - smoothing)),
                           axis=1)
         if smoothing:
             classes = shape[1]
             w = 1.0 if self.weight is None else self.weight.reshape(_class_shape(len(shape),
                                                                                  classes))
-            q += (smoothing / classes) * w * _with_class_axis(self.kept)
-        return q
+            q += (smoothing / classes) * w
+        return self.without_ignored(q)
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
+    if x.shape[1] == 0:  # no classes: nothing to normalise (every target is ignored)
+        return x.copy()
     shifted = x - x.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
@@ -106,19 +134,26 @@ class CrossEntropyOp(Op):
 
         dℓᵢ/dx_ic = p_ic · Σ_k q_ik - q_ic        (= p - onehot without weights or smoothing)
 
-    so dL/dx = gᵢ · (p · Σq - q), gᵢ being dL/dℓᵢ. In a recorded backward p is recomputed from x
-    with the differentiable softmax, which gives the second derivative.
+    so dL/dx = gᵢ · (p · Σq - q), gᵢ being dL/dℓᵢ, and exactly 0 at ignored positions (selected,
+    see the module docstring). The ignored rows of x are replaced by 0 before the softmax, in
+    forward and in a recorded backward (where p is recomputed from x with the differentiable
+    softmax, which gives the second derivative), so NaN or inf logits there reach nothing.
+
+    Differs from PyTorch on purpose: PyTorch's gradient is NaN in an ignored row whose logits
+    hold NaN or +inf (its softmax backward multiplies them by 0), although the loss does not
+    depend on that row; here it is 0.
     """
 
     @staticmethod
     def forward(ctx, x, *, target, weight, ignore_index, label_smoothing, reduction):
         classes = x.shape[1]
         targets = _ClassTargets(target, weight, ignore_index, x.dtype)
-        logp = _log_softmax(x)
+        logp = _log_softmax(targets.without_ignored(x))  # ignored rows: 0, not NaN or inf
         loss = -(1 - label_smoothing) * targets.target_weight * targets.pick(logp)
-        if label_smoothing:
+        if label_smoothing and classes:
             w = 1.0 if weight is None else weight.reshape(_class_shape(x.ndim, classes))
-            loss -= (label_smoothing / classes) * (logp * w).sum(axis=1) * targets.kept
+            loss -= (label_smoothing / classes) * (logp * w).sum(axis=1)
+        loss = targets.without_ignored(loss)
         denominator = targets.target_weight.sum()
         ctx.save_for_backward(x, logp)
         ctx.targets, ctx.smoothing = targets, label_smoothing
@@ -128,22 +163,33 @@ class CrossEntropyOp(Op):
     @staticmethod
     def backward(ctx, grad):
         x, logp = ctx.saved_tensors
-        q = ctx.targets.distribution(tuple(x.shape), logp.dtype, ctx.smoothing)
-        p = x.softmax(1) if isinstance(x, Tensor) else np.exp(logp)
+        targets = ctx.targets
+        q = targets.distribution(tuple(x.shape), logp.dtype, ctx.smoothing)
+        if isinstance(x, Tensor):
+            p = _softmax_over_classes(targets.without_ignored(x))
+        else:
+            p = np.exp(logp)
         g = _with_class_axis(_per_element(grad, ctx.reduction, ctx.denominator))
-        return ((p * q.sum(axis=1, keepdims=True) - q) * g,)
+        return (targets.without_ignored((p * q.sum(axis=1, keepdims=True) - q) * g),)
+
+
+def _softmax_over_classes(x: Tensor) -> Tensor:
+    """softmax(x) over the classes (axis 1) of a graph tensor; x itself when there are none."""
+    return x if x.shape[1] == 0 else x.softmax(1)
 
 
 class NLLLossOp(Op):
     """ℓᵢ = -w_{tᵢ} · x_{i,tᵢ} for log-probabilities x (see the module docstring).
 
-    dL/dx_ic = -gᵢ · w_{tᵢ} · [c = tᵢ]: linear in x, so the second derivative is zero.
+    dL/dx_ic = -gᵢ · w_{tᵢ} · [c = tᵢ], exactly 0 at ignored positions (selected, so a NaN or
+    inf in x or in the upstream gradient there does not leak): linear in x, so the second
+    derivative is zero.
     """
 
     @staticmethod
     def forward(ctx, x, *, target, weight, ignore_index, reduction):
         targets = _ClassTargets(target, weight, ignore_index, x.dtype)
-        loss = -targets.target_weight * targets.pick(x)
+        loss = -targets.target_weight * targets.without_ignored(targets.pick(x))
         denominator = targets.target_weight.sum()
         ctx.targets, ctx.shape, ctx.dtype = targets, x.shape, x.dtype
         ctx.reduction, ctx.denominator = reduction, denominator
@@ -153,7 +199,7 @@ class NLLLossOp(Op):
     def backward(ctx, grad):
         q = ctx.targets.distribution(ctx.shape, ctx.dtype, 0.0)
         g = _with_class_axis(_per_element(grad, ctx.reduction, ctx.denominator))
-        return (g * -q,)
+        return (ctx.targets.without_ignored(g * -q),)
 
 
 # --------------------------------------------------------------------------- binary losses
@@ -231,6 +277,10 @@ class BinaryCrossEntropyWithLogitsOp(Op):
 
         dℓ/dx = w · ((1-y) - (1 + (pw-1)·y)·(1 - σ(x)))       (= w·(σ(x) - y) when pw = 1)
         dℓ/dy = w · (-x + (pw-1)·softplus(-x)).
+
+    Differs from PyTorch on purpose: at x = -inf with 0 < y the loss is +inf (the limit, and
+    what the terms give apart: y·(-log σ(x)) = inf, (1-y)·(-log(1-σ(x))) = 0), where PyTorch's
+    (1-y)·x + max(-x, 0) gives -inf + inf = nan.
     """
 
     @staticmethod
