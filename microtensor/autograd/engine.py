@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.function import Function
-from microtensor.autograd.grad_mode import grad_state
+from microtensor.autograd.grad_mode import anomaly_mode
 from microtensor.autograd.versions import write_clock
 from microtensor.tensor import Tensor
 
@@ -146,7 +146,7 @@ def run_backward(
     # the gradients of leaves, hooks, autograd.grad's targets; seeded with the roots' gradients
     store = GradientStore(roots, root_grads, targets)
     pending = store.pending  # node -> the sum of dL/d(output) its consumers have sent so far
-    anomaly = grad_state.anomaly
+    anomaly = anomaly_mode.enabled
     for node in backward_order(roots):
         grad = pending.pop(node, None)
         if grad is None:  # no consumer sent a gradient (they all returned None)

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from microtensor.autograd.grad_mode import grad_state, set_grad_enabled
+from microtensor.autograd.grad_mode import anomaly_mode, grad_state, set_grad_enabled
 from microtensor.autograd.inplace import link_view
 from microtensor.autograd.versions import write_clock, written_since
 from microtensor.tensor import Tensor
@@ -187,7 +187,7 @@ class Op(Function):
             raise _shape_error(cls, inputs, error) from None
         if out.__class__ is not np.ndarray:  # NumPy turns 0-d results into scalars
             out = _as_array(ctx, out)
-        if grad_state.anomaly:
+        if anomaly_mode.enabled:
             _check_anomaly_forward(cls, out)
         if grad_state.enabled:
             for x in inputs:
@@ -423,7 +423,7 @@ def _freed_error(node: Function) -> RuntimeError:
 
 
 def _check_anomaly_forward(cls: type, out: Any) -> None:
-    if grad_state.anomaly and isinstance(out, np.ndarray) and out.dtype.kind in "fc":
+    if anomaly_mode.enabled and isinstance(out, np.ndarray) and out.dtype.kind in "fc":
         if not np.isfinite(out).all():
             raise RuntimeError(
                 f"detect_anomaly: the forward pass of {display_name(cls)} produced "

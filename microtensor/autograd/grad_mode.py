@@ -4,9 +4,11 @@ One switch per thread, ``grad_state.enabled``. Every op reads it when it runs: w
 off, the result of an op has no ``grad_fn`` and nothing is saved for a backward pass (this is how
 the optimizer updates parameters and how evaluation saves memory).
 
-As in PyTorch the modes are per thread: a ``no_grad()`` in a data-loading or evaluation thread
+As in PyTorch, grad mode is per thread: a ``no_grad()`` in a data-loading or evaluation thread
 does not switch recording off for the training thread, and each new thread starts with
-recording on and anomaly detection off.
+recording on. Anomaly detection (``detect_anomaly``) is one switch for the whole process, as it
+is in PyTorch (its ``AnomalyMode`` is a global flag: a ``detect_anomaly()`` in one thread is
+seen by all), kept in ``anomaly_mode``.
 """
 
 from __future__ import annotations
@@ -24,16 +26,27 @@ class _ThreadModes(threading.local):
 
     ``threading.local`` gives each thread its own attributes; ``__init__`` runs once per thread,
     so every thread starts from the defaults. (Reading an attribute costs ~30 ns more than on a
-    plain object; ``Op.apply`` reads two.)
+    plain object; ``Op.apply`` reads one.)
     """
 
     def __init__(self) -> None:
         self.enabled = True  # are ops recorded into the graph?
-        self.anomaly = False  # is detect_anomaly() active?
         self.recording_backward = False  # is a create_graph=True backward running?
 
 
 grad_state = _ThreadModes()
+
+
+class _AnomalyMode:
+    """Is ``detect_anomaly()`` active (in any thread)? One instance, ``anomaly_mode``."""
+
+    __slots__ = ("enabled",)
+
+    def __init__(self) -> None:
+        self.enabled = False
+
+
+anomaly_mode = _AnomalyMode()
 
 def is_grad_enabled() -> bool:
     """True when new operations are recorded for backpropagation."""
