@@ -538,6 +538,10 @@ class ClampOp(Op):
     dL/dx = g where low <= x <= high, else 0 (PyTorch's rule; nan is outside). The gradient is
     *selected*, not multiplied by a 0/1 mask: an infinite g from above (say √ at a clamped 0)
     gives 0 where x was clamped, not 0 × inf = nan.
+
+    At a bound (x == low or x == high) the gradient passes: PyTorch 2.13's convention, pinned by
+    the golden files (tests/golden/, generated with 2.13). PyTorch 2.14 changed the gradient of
+    ``clamp(min=1)`` at exactly 1; both are valid subgradients, and we keep one on purpose.
     """
 
     @staticmethod
