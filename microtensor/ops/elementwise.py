@@ -833,7 +833,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     """
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+        raise RuntimeError(
+            f"where: condition must be a bool tensor (where expected condition to be a boolean "
+            f"tensor, but got a tensor with dtype {_dtypes.torch_name(cond.dtype)}; {cond.dtype})"
+        )
     input, other = _operand(input), _operand(other)
     dtype = promotion.result_type(input, other)
     input, other = (cast(v, dtype) if isinstance(v, Tensor) else fill_value("where", v, dtype)

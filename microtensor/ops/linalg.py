@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from microtensor.autograd.function import Op
-from microtensor.ops.promotion import promote_types
 from microtensor.ops.shape import reshape
 from microtensor.tensor import Tensor
 
@@ -69,9 +68,11 @@ def matmul(input: Any, other: Any) -> Tensor:
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({inner_a} columns in the first, {inner_b} rows in the second)"
         )
-    if a.dtype != b.dtype:  # PyTorch refuses mixed dtypes; promote as the other ops do
-        common = promote_types(a.dtype, b.dtype)
-        a, b = a.to(common), b.to(common)
+    if a.dtype != b.dtype:  # as PyTorch: matmul does not promote
+        raise RuntimeError(
+            f"matmul: expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}"
+            f" (shapes {tuple(a.shape)} and {tuple(b.shape)}); convert one, e.g. b.to(a.dtype)"
+        )
     squeeze_first, squeeze_last = a.ndim == 1, b.ndim == 1
     if squeeze_first:
         a = reshape(a, (1, inner_a))

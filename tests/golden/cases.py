@@ -1257,9 +1257,6 @@ XFAIL: dict[str, str] = {
     "promotion.remainder.float_grad": (
         "a % b is not differentiable here (PyTorch: d/da = 1, d/db = -floor(a / b)): "
         "(mt.tensor([1.5], requires_grad=True) % 0.7).sum().backward() raises RuntimeError"),
-    "elementwise.where.int_condition": (
-        "mt.where(mt.tensor([1, 0]), a, b) raises TypeError; PyTorch raises RuntimeError "
-        "'where expected condition to be a boolean tensor, but got a tensor with dtype Long'"),
     "reduce.norm.zero_vector": _NORM_AT_ZERO,
     "reduce.norm.zero_row": _NORM_AT_ZERO,
     "reduce.norm.p_half_with_zeros": _NORM_AT_ZERO.replace("a zero vector", "a zero element"),
@@ -1278,9 +1275,6 @@ XFAIL: dict[str, str] = {
         "1.7e-17 (the mean (0.1 + 0.1 + 0.1) / 3 is inexact) and x.grad after backward is "
         "[[-0.41, -0.41, -0.41]]; PyTorch's std along a dim of a constant slice is exactly 0, "
         "and its gradient 0"),
-    "linalg.matmul.mixed_dtypes": (
-        "mt.ones(2, 3, dtype=mt.float64) @ mt.ones(3) promotes to float64; PyTorch raises "
-        "RuntimeError (the operands must have the same dtype)"),
     "nn.leaky_relu.int": (
         "F.leaky_relu(mt.tensor([1, -2])) raises RuntimeError; PyTorch raises "
         "NotImplementedError (\"leaky_relu_cpu\" not implemented for 'Long')"),
