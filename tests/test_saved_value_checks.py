@@ -63,7 +63,7 @@ def test_a_constant_factor_changed_after_its_use_is_still_refused_when_needed() 
 
 def test_a_changed_value_that_no_gradient_needs_is_ignored_for_matmul() -> None:
     w = mt.tensor(np.eye(2), requires_grad=True)
-    x = mt.tensor([[1.0, 2.0]])
+    x = mt.tensor([[1.0, 2.0]], dtype=mt.float64)
     y = (x @ w).sum()  # dL/dw = xᵀ g needs x; w is needed only for dL/dx, which is not wanted
     with mt.no_grad():
         w.mul_(5)
