@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["int_pair"]
+__all__ = ["int_pair", "tensor_argument"]
 
 
 def _is_int(value: Any) -> bool:
@@ -44,3 +44,22 @@ def int_pair(value: Any, name: str, caller: str, minimum: int | None = None) -> 
         what = {0: "non-negative", 1: "positive"}.get(minimum, f">= {minimum}")
         raise RuntimeError(f"{caller}: {name} must be {what}, got {value!r}")
     return pair
+
+
+def tensor_argument(value: Any, name: str, position: int, op: str) -> Any:
+    """``value`` itself when it is a Tensor, else PyTorch's TypeError for the argument ``name``
+    at ``position`` (1-based) of the function ``op``.
+
+    As in PyTorch, no function turns a list, a NumPy array or a number into a tensor silently.
+    """
+    from microtensor.tensor import Tensor  # (the ops and layers import this module early)
+
+    if isinstance(value, Tensor):
+        return value
+    kind = type(value)
+    kind_name = (kind.__qualname__ if kind.__module__ == "builtins"
+                 else f"{kind.__module__}.{kind.__qualname__}")
+    raise TypeError(
+        f"{op}(): argument '{name}' (position {position}) must be Tensor, not {kind_name}; "
+        "make one with mt.tensor(...)"
+    )

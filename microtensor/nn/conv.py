@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from microtensor._arguments import int_pair
+from microtensor._arguments import int_pair, tensor_argument
 from microtensor.nn import functional as F
 from microtensor.nn.linear import _new_parameter, _reset_weight_and_bias
 from microtensor.nn.module import Module
@@ -84,7 +84,7 @@ class Conv2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode != "zeros":  # F.conv2d checks the input; here F.pad comes first
-            input = F._tensor_arg(input, "input", 1, "conv2d")
+            input = tensor_argument(input, "input", 1, "conv2d")
             padded = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
             return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
                             self.groups)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from microtensor import _dtypes
+from microtensor._arguments import tensor_argument
 from microtensor.ops import activations as _act
 from microtensor.ops import elementwise as _ew
 from microtensor.ops import losses as _loss
@@ -36,24 +37,6 @@ __all__ = [
 ]
 
 
-def _tensor_arg(value: Any, name: str, position: int, op: str) -> Tensor:
-    """``value`` itself when it is a Tensor, else PyTorch's TypeError for the argument ``name``
-    at ``position`` (1-based) of the function ``op``.
-
-    As in PyTorch, no function here turns a list, a NumPy array or a number into a tensor
-    silently (each layer's forward calls one of these functions, so it refuses them too).
-    """
-    if isinstance(value, Tensor):
-        return value
-    kind = type(value)
-    kind_name = (kind.__qualname__ if kind.__module__ == "builtins"
-                 else f"{kind.__module__}.{kind.__qualname__}")
-    raise TypeError(
-        f"{op}(): argument '{name}' (position {position}) must be Tensor, not {kind_name}; "
-        "make one with mt.tensor(...)"
-    )
-
-
 def _floating(x: Tensor, name: str, op: str) -> Tensor:
     if x.dtype.kind != "f":
         raise RuntimeError(
@@ -68,10 +51,10 @@ def _floating(x: Tensor, name: str, op: str) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b for x of shape (*, in_features), W (out_features, in_features), b (out,)."""
-    input = _tensor_arg(input, "input", 1, "linear")
-    weight = _tensor_arg(weight, "weight", 2, "linear")
+    input = tensor_argument(input, "input", 1, "linear")
+    weight = tensor_argument(weight, "weight", 2, "linear")
     if bias is not None:
-        _tensor_arg(bias, "bias", 3, "linear")
+        tensor_argument(bias, "bias", 3, "linear")
     if weight.ndim != 2:
         raise RuntimeError(
             f"linear: weight must be 2-D (out_features, in_features), got shape "
@@ -102,7 +85,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     pair; None keeps that dim; 0 gives an empty output). Output cell i along a dim of size S
     covers the input range [floor(i·S/out), ceil((i+1)·S/out)), as in PyTorch."""
     op = "adaptive_avg_pool2d"
-    x = _tensor_arg(input, "input", 1, op)
+    x = tensor_argument(input, "input", 1, op)
     if x.ndim not in (3, 4):
         raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(x.shape)} (input "
                            "of shape (N, C, H, W) or (C, H, W))")
@@ -161,20 +144,20 @@ def _maybe_inplace(input: Tensor, inplace: bool, name: str,
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
-    return _maybe_inplace(_tensor_arg(input, "input", 1, "relu"), inplace, "relu_", _act.relu)
+    return _maybe_inplace(tensor_argument(input, "input", 1, "relu"), inplace, "relu_", _act.relu)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False
                ) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
-    input = _tensor_arg(input, "input", 1, "leaky_relu")
+    input = tensor_argument(input, "input", 1, "leaky_relu")
     return _maybe_inplace(input, inplace, "leaky_relu_", lambda t: _act.LeakyReLUOp.apply(
         _floating(t, "input", "leaky_relu"), negative_slope=float(negative_slope)))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha·(eˣ - 1) otherwise."""
-    input = _tensor_arg(input, "input", 1, "elu")
+    input = tensor_argument(input, "input", 1, "elu")
     return _maybe_inplace(input, inplace, "elu_", lambda t: _act.ELUOp.apply(
         _floating(t, "input", "elu"), alpha=float(alpha)))
 
@@ -183,30 +166,30 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x·Φ(x) (Φ: the standard normal CDF, via erf), or its tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    x = _floating(_tensor_arg(input, "input", 1, "gelu"), "input", "gelu")
+    x = _floating(tensor_argument(input, "input", 1, "gelu"), "input", "gelu")
     return _act.GELUOp.apply(x, approximate=approximate)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(βx))/β, a smooth ReLU (linear where βx > threshold)."""
-    x = _floating(_tensor_arg(input, "input", 1, "softplus"), "input", "softplus")
+    x = _floating(tensor_argument(input, "input", 1, "softplus"), "input", "softplus")
     return _act.SoftplusOp.apply(x, beta=float(beta), threshold=float(threshold))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x·σ(x) (also called swish)."""
-    input = _tensor_arg(input, "input", 1, "silu")
+    input = tensor_argument(input, "input", 1, "silu")
     return _maybe_inplace(input, inplace, "silu_", lambda t: t * _ew.sigmoid(t))
 
 
 def sigmoid(input: Tensor) -> Tensor:
     """1 / (1 + e⁻ˣ)."""
-    return _ew.sigmoid(_tensor_arg(input, "input", 1, "sigmoid"))
+    return _ew.sigmoid(tensor_argument(input, "input", 1, "sigmoid"))
 
 
 def tanh(input: Tensor) -> Tensor:
     """(eˣ - e⁻ˣ) / (eˣ + e⁻ˣ)."""
-    return _ew.tanh(_tensor_arg(input, "input", 1, "tanh"))
+    return _ew.tanh(tensor_argument(input, "input", 1, "tanh"))
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
@@ -219,7 +202,7 @@ def _softmax_dim(name: str, ndim: int) -> int:
 
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """e^x / Σ e^x along ``dim``."""
-    input = _tensor_arg(input, "input", 1, "softmax")
+    input = tensor_argument(input, "input", 1, "softmax")
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim)
     return _reduce.softmax(input, dim, dtype=dtype)
@@ -227,7 +210,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim``."""
-    input = _tensor_arg(input, "input", 1, "log_softmax")
+    input = tensor_argument(input, "input", 1, "log_softmax")
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim)
     return _reduce.log_softmax(input, dim, dtype=dtype)
@@ -244,7 +227,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     The mask is drawn from the global generator (``mt.manual_seed``) unless ``generator`` is
     given (an addition to PyTorch's signature).
     """
-    input = _tensor_arg(input, "input", 1, "dropout")
+    input = tensor_argument(input, "input", 1, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -280,12 +263,12 @@ def batch_norm(
     statistics.
     """
     op = "batch_norm"
-    x = _floating(_tensor_arg(input, "input", 1, op), "input", op)
+    x = _floating(tensor_argument(input, "input", 1, op), "input", op)
     for position, (name, t) in enumerate((("running_mean", running_mean),
                                           ("running_var", running_var), ("weight", weight),
                                           ("bias", bias)), start=2):
         if t is not None:
-            _tensor_arg(t, name, position, op)
+            tensor_argument(t, name, position, op)
     if x.ndim < 2:
         raise ValueError(f"{op}: expected an input with at least 2 dims (N, C, ...), got shape "
                          f"{tuple(x.shape)}")
@@ -354,15 +337,15 @@ def _reduction(reduction: str, size_average: bool | None = None,
 
 def _like_input(target: Any, x: Tensor, op: str) -> Tensor:
     """The target as a tensor of the input's floating dtype (a differentiable cast)."""
-    target = _tensor_arg(target, "target", 2, op)
+    target = tensor_argument(target, "target", 2, op)
     return target if target.dtype == x.dtype else _ew.cast(target, x.dtype)
 
 
 def _same_shape_pair(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor]:
     """Input and target of the binary losses: Tensors of one shape (checked first, as in
     PyTorch), the input floating, the target cast to its dtype."""
-    x = _tensor_arg(input, "input", 1, op)
-    y = _tensor_arg(target, "target", 2, op)
+    x = tensor_argument(input, "input", 1, op)
+    y = tensor_argument(target, "target", 2, op)
     if tuple(y.shape) != tuple(x.shape):
         raise ValueError(
             f"{op}: target size {tuple(y.shape)} must be the same as input size "
@@ -386,7 +369,7 @@ def _elementwise_weight(weight: Any, name: str, position: int, x: Tensor, op: st
     PyTorch refuses."""
     if weight is None:
         return None
-    w = _tensor_arg(weight, name, position, op)
+    w = tensor_argument(weight, name, position, op)
     shape, wanted = tuple(w.shape), tuple(x.shape)
     # aligned from the right, each size of the weight is 1 or the input's, and it has no more dims
     fits = len(shape) <= len(wanted) and all(
@@ -406,7 +389,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
     """Mean squared error, (x - y)² per element, reduced."""
     op = "mse_loss"
     reduction = _reduction(reduction, size_average, reduce)
-    x = _floating(_tensor_arg(input, "input", 1, op), "input", op)
+    x = _floating(tensor_argument(input, "input", 1, op), "input", op)
     y = _like_input(target, x, op)
     _warn_if_broadcast(x, y, op)
     return _loss.MSELossOp.apply(x, y, reduction=reduction)
@@ -417,7 +400,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
     """Mean absolute error, |x - y| per element, reduced."""
     op = "l1_loss"
     reduction = _reduction(reduction, size_average, reduce)
-    x = _floating(_tensor_arg(input, "input", 1, op), "input", op)
+    x = _floating(tensor_argument(input, "input", 1, op), "input", op)
     y = _like_input(target, x, op)
     _warn_if_broadcast(x, y, op)
     return _loss.L1LossOp.apply(x, y, reduction=reduction)
@@ -497,7 +480,7 @@ def _class_weight(weight: Any, x: Tensor, op: str, same_dtype: bool) -> np.ndarr
 
 
 def _class_weight_tensor(weight: Any, x: Tensor, op: str, same_dtype: bool) -> Tensor:
-    w = _tensor_arg(weight, "weight", 3, op)
+    w = tensor_argument(weight, "weight", 3, op)
     if tuple(w.shape) != (x.shape[1],):
         raise RuntimeError(
             f"{op}: weight must have one value per class, shape ({x.shape[1]},) for the input "
@@ -533,8 +516,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     gradient, whatever the input holds there."""
     op = "nll_loss"
     reduction = _reduction(reduction, size_average, reduce)
-    x = _tensor_arg(input, "input", 1, op)
-    x, target, unbatched = _batched(x, _tensor_arg(target, "target", 2, op), op)
+    x = tensor_argument(input, "input", 1, op)
+    x, target, unbatched = _batched(x, tensor_argument(target, "target", 2, op), op)
     t = _class_index_target(x, target, ignore_index, op)  # PyTorch checks the target first
     x = _floating(x, "input", op)
     w = _class_weight(weight, x, op, True)
@@ -574,8 +557,8 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
-    x = _tensor_arg(input, "input", 1, op)
-    target = _tensor_arg(target, "target", 2, op)
+    x = tensor_argument(input, "input", 1, op)
+    target = tensor_argument(target, "target", 2, op)
     x, target, unbatched = _batched(x, target, op)
     if target.dtype.kind == "f" and tuple(target.shape) == tuple(x.shape):
         loss = _soft_cross_entropy(_floating(x, "input", op), target, weight, reduction,
@@ -669,7 +652,7 @@ def binary_cross_entropy_with_logits(
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(*, ) integer class indices → (*, num_classes) int64 one-hot vectors."""
-    data = _tensor_arg(tensor, "tensor", 1, "one_hot")._data
+    data = tensor_argument(tensor, "tensor", 1, "one_hot")._data
     if data.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {data.dtype}")
     if num_classes == -1:
@@ -692,7 +675,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
 
     Circular padding takes no negative widths (PyTorch's result for them is not well defined).
     """
-    input = _tensor_arg(input, "input", 1, "pad")
+    input = tensor_argument(input, "input", 1, "pad")
     if mode != "constant":
         if value is not None and value != 0:
             raise RuntimeError(f'pad: padding mode "{mode}" doesn\'t take in value argument '

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from microtensor._arguments import int_pair
+from microtensor._arguments import int_pair, tensor_argument
 from microtensor.autograd.function import Op
 from microtensor.ops.conv_fast import clear_workspace, conv2d_backward, conv2d_forward
 from microtensor.ops.pool_fast import (
@@ -62,21 +62,6 @@ def _conv_padding(
         )
     ph, pw = int_pair(padding, "padding", "conv2d", minimum=0)
     return (ph, ph, pw, pw)
-
-
-def _as_tensor(value: Any, name: str, position: int, op: str) -> Tensor:
-    """``value`` when it is a Tensor; PyTorch's TypeError otherwise (a list or a NumPy array is
-    not converted silently). The same wording as ``nn.functional``'s ``_tensor_arg``, which this
-    module cannot import (``nn`` is built on ``ops``)."""
-    if isinstance(value, Tensor):
-        return value
-    kind = type(value)
-    kind_name = (kind.__qualname__ if kind.__module__ == "builtins"
-                 else f"{kind.__module__}.{kind.__qualname__}")
-    raise TypeError(
-        f"{op}(): argument '{name}' (position {position}) must be Tensor, not {kind_name}; "
-        "make one with mt.tensor(...)"
-    )
 
 
 def _check_image_input(x: Tensor, op: str) -> None:
@@ -216,9 +201,9 @@ def conv2d(
     sum over no channels; PyTorch returns an empty tensor with 0 channels, (N, 0, H_out, W_out).
     """
     op = "conv2d"
-    x = _as_tensor(input, "input", 1, op)
-    w = _as_tensor(weight, "weight", 2, op)
-    b = None if bias is None else _as_tensor(bias, "bias", 3, op)
+    x = tensor_argument(input, "input", 1, op)
+    w = tensor_argument(weight, "weight", 2, op)
+    b = None if bias is None else tensor_argument(bias, "bias", 3, op)
     _check_image_input(x, op)
     _check_conv_weight(w, op)
     stride2 = int_pair(stride, "stride", op, minimum=1)
@@ -406,7 +391,7 @@ def max_pool2d(
     index outside the input plane, and its backward writes out of bounds.
     """
     op = "max_pool2d"
-    x = _as_tensor(input, "input", 1, op)
+    x = tensor_argument(input, "input", 1, op)
     kernel, stride2, pad, dilation2 = _pool_arguments(
         op, x, kernel_size, stride, padding, dilation, ceil_mode
     )
@@ -435,7 +420,7 @@ def avg_pool2d(
     First-order gradients only.
     """
     op = "avg_pool2d"
-    x = _as_tensor(input, "input", 1, op)
+    x = tensor_argument(input, "input", 1, op)
     kernel, stride2, pad, _ = _pool_arguments(op, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and (
         not isinstance(divisor_override, int | np.integer) or divisor_override == 0
