@@ -165,7 +165,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x·Φ(x) (Φ: the standard normal CDF, via erf), or its tanh approximation."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise RuntimeError(
+            f"gelu: approximate argument must be either none or tanh. (got {approximate!r})")
     x = _floating(tensor_argument(input, "input", 1, "gelu"), "input", "gelu")
     return _act.GELUOp.apply(x, approximate=approximate)
 

@@ -345,7 +345,7 @@ class L1LossOp(Op):
     @staticmethod
     def forward(ctx, x, y, *, reduction):
         diff = x - y
-        ctx.save_for_backward(np.sign(diff))
+        ctx.save_for_backward(np.nan_to_num(np.sign(diff), nan=0.0))  # sign(nan) = 0, as PyTorch
         ctx.reduction, ctx.count = reduction, diff.size
         return _reduce(np.abs(diff), reduction)
 

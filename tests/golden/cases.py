@@ -1278,12 +1278,6 @@ XFAIL: dict[str, str] = {
     "nn.leaky_relu.int": (
         "F.leaky_relu(mt.tensor([1, -2])) raises RuntimeError; PyTorch raises "
         "NotImplementedError (\"leaky_relu_cpu\" not implemented for 'Long')"),
-    "nn.gelu.bad_approximate": (
-        "F.gelu(x, approximate='fast') raises ValueError; PyTorch raises RuntimeError "
-        "'approximate argument must be either none or tanh.'"),
-    "loss.l1_loss.nonfinite": (
-        "the gradient of F.l1_loss at a NaN input is NaN here (np.sign(nan)); PyTorch's is 0 "
-        "(its sign(nan) = 0, as microtensor's abs now does)"),
     "loss.bce.saturated_input_grad": (
         "binary_cross_entropy's gradient clamps x(1 - x) at 1e-12; PyTorch's EPSILON is the "
         "float32 1e-12 = 9.99999996e-13, so at x = 1e-20 the gradients differ by 4e-9 relative"),
