@@ -30,7 +30,8 @@ extremes (amax, max(dim), ...) of computed values that tie (PyTorch's elu can ma
 inputs to results a last bit apart, one from its vectorised loop and one from the scalar tail,
 and then only one of them is the extreme and gets the gradient); and sin/cos
 of large arguments (beyond 1e3 for computed values, 1e6 for leaves: they turn the round-off
-of their argument into their own absolute error).
+of their argument into their own absolute error); and products of huge and tiny factors (which
+partial product overflows or underflows first depends on the order of multiplication).
 Ties of leaf values are exact and stay in. Ops whose edge
 behaviour is a known difference (an entry of ``tests/golden/cases.XFAIL``, see ``VALUE_GATES``)
 are kept away from the values that entry covers; when the fix lands and the entry goes, the
@@ -885,6 +886,13 @@ def _computed_ties(x: np.ndarray, p: Params) -> bool:
     return p.get("computed", True) and np.unique(values).size < values.size
 
 
+def _order_dependent_product(x: np.ndarray, p: Params) -> bool:
+    """A product of huge and tiny factors: whether a partial product overflows or underflows
+    first (inf·0 = nan, or not) depends on the order each library multiplies in."""
+    a = np.abs(x[np.isfinite(x) & (x != 0)])
+    return bool(((a > 1e100) | (a < 1e-100)).any())
+
+
 def _far_left(x: np.ndarray, p: Params) -> bool:
     return bool((x < -30).any())
 
@@ -898,8 +906,9 @@ def _round_off_from_zero(x: np.ndarray, p: Params) -> bool:
 # values that reach it, and the cases. With no cases, always: 1/x of a zero (the sign of a
 # computed zero is left to each library, e.g. maximum(-0.0, 0.0), and so is the sign of the
 # infinity), log, sqrt and 1/x of a computed value within round-off of 0 (log(1) - log(1) may
-# come out as ±1e-16), extremes among ties of computed values (see ``_computed_ties``), and
-# sin/cos of large arguments (see ``_wide_angle``)
+# come out as ±1e-16), extremes among ties of computed values (see ``_computed_ties``), products
+# of huge and tiny factors (``_order_dependent_product``) and sin/cos of large arguments
+# (``_wide_angle``)
 VALUE_GATES: dict[str, tuple[Callable[[np.ndarray, Params], bool], tuple[str, ...]]] = {
     "relu": (_negative_zero, ("elementwise.relu.negative_zero",)),
     "elu": (_far_left, ("nn.elu.far_left_slope",)),
@@ -912,6 +921,7 @@ VALUE_GATES: dict[str, tuple[Callable[[np.ndarray, Params], bool], tuple[str, ..
     "sqrt": (_round_off_from_zero, ()),
     "clamp": (_negative_zero, ("elementwise.clamp.negative_zero",)),
     "norm": (_extreme, ("reduce.norm.single_element_extremes", "reduce.norm.0d_huge")),
+    "prod": (_order_dependent_product, ()),
     "sin": (_wide_angle, ()),
     "cos": (_wide_angle, ()),
     "reciprocal": (lambda x, p: _zero(x, p) or _round_off_from_zero(x, p), ()),

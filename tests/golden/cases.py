@@ -1234,9 +1234,9 @@ for _section in (_elementwise_unary, _elementwise_binary, _elementwise_scalars,
 
 BY_NAME = {case.name: case for case in CASES}
 
-# Cases where microtensor differs from PyTorch today (commit dac9cda, "Selecting backwards stay
-# fast"). Each is marked xfail(strict=True): when a fix lands the case passes,
-# the strict mark fails, and its entry must be removed from here. Every reason is a reproduction.
+# Cases where microtensor differs from PyTorch today. Each is marked xfail(strict=True): when a
+# fix lands the case passes, the strict mark fails, and its entry must be removed from here.
+# Every reason is a reproduction.
 # (The findings of the issue "Never silently differ from PyTorch" have golden cases too; those
 # fixed before this list was written pass and are not here. tests/test_fuzz.py keeps its chains
 # away from the values of the entries its VALUE_GATES name, and reaches them once an entry goes.)
