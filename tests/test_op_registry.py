@@ -44,9 +44,9 @@ def all_ops() -> set[type]:
     return found
 
 
-def graph_ops(outputs: object) -> set[type]:
-    """The op classes in the graph behind ``outputs`` (a tensor or a tuple of them)."""
-    seen: set[type] = set()
+def graph_nodes(outputs: object) -> list:
+    """Every node of the graph behind ``outputs`` (a tensor or a tuple of them), each once."""
+    found = []
     nodes = [o.grad_fn for o in (outputs if isinstance(outputs, tuple) else (outputs,))
              if isinstance(o, mt.Tensor) and o.grad_fn is not None]
     visited: set[int] = set()
@@ -55,10 +55,15 @@ def graph_ops(outputs: object) -> set[type]:
         if id(node) in visited:
             continue
         visited.add(id(node))
-        seen.add(type(node))
+        found.append(node)
         nodes.extend(x.grad_fn for x in node.inputs
                      if isinstance(x, mt.Tensor) and x.grad_fn is not None)
-    return seen
+    return found
+
+
+def graph_ops(outputs: object) -> set[type]:
+    """The op classes in the graph behind ``outputs``."""
+    return {type(node) for node in graph_nodes(outputs)}
 
 
 def ops_of_case(case: Case, with_backward_graph: bool) -> set[type]:
@@ -136,17 +141,8 @@ def test_a_second_backward_through_a_freed_graph(case: Case) -> None:
     output = case.fn(*inputs)
     output = output[0] if isinstance(output, tuple) else output
     loss = output.sum() if output.ndim else output
-    nodes = [loss.grad_fn]
-    saved_anything = False
-    seen: set[int] = set()
-    while nodes:  # did any node of the graph save values for its backward?
-        node = nodes.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        saved_anything |= bool(node.saved)
-        nodes.extend(x.grad_fn for x in node.inputs
-                     if isinstance(x, mt.Tensor) and x.grad_fn is not None)
+    # did any node of the graph save values for its backward?
+    saved_anything = any(node.saved for node in graph_nodes(loss))
     loss.backward()
     if saved_anything:
         with pytest.raises(RuntimeError, match=FREED_ERROR) as error:

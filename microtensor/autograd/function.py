@@ -164,10 +164,10 @@ class Function:
         if self.saved:
             self.saved = _FREED
         self.output = None
-        for x in self.inputs:  # (`__class__ is` is the cheapest test; twins are not Tensor)
-            if x.__class__ is Tensor and x._data.nbytes > KEEP_BYTES and _can_let_go(x):
-                self.inputs = tuple(freed_twin(x) if x.__class__ is Tensor and _can_let_go(x)
-                                    and x._data.nbytes > KEEP_BYTES else x for x in self.inputs)
+        for x in self.inputs:  # (inlined _can_let_go: this loop runs for every node)
+            if x.__class__ is Tensor and x._data.nbytes > KEEP_BYTES and (
+                    x.grad_fn is not None or not x._requires_grad):
+                self.inputs = tuple(freed_twin(x) if _can_let_go(x) else x for x in self.inputs)
                 return
 
 
@@ -259,9 +259,12 @@ class ViewOp(Op):
 KEEP_BYTES = 4096  # inputs up to this size keep their values after backward()
 
 
-def _can_let_go(x: Tensor) -> bool:
-    """An intermediate, or data that receives no gradient (a leaf that does is kept)."""
-    return x.grad_fn is not None or not x._requires_grad
+def _can_let_go(x: Any) -> bool:
+    """A large input that receives no gradient itself: an intermediate, or data (a leaf that
+    receives a gradient, and any twin, is kept). ``__class__ is`` is the cheapest test and
+    excludes parameters and twins."""
+    return (x.__class__ is Tensor and x._data.nbytes > KEEP_BYTES
+            and (x.grad_fn is not None or not x._requires_grad))
 
 
 class FreedTensor(Tensor):

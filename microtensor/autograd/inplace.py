@@ -36,7 +36,7 @@ import numpy as np
 
 from microtensor.autograd.grad_mode import grad_state
 from microtensor.autograd.versions import memory_owner, write_clock
-from microtensor.tensor import Tensor
+from microtensor.tensor import Tensor, _add_node_hook, _RetainGrad
 
 Replay = Callable[[Tensor], Tensor]
 
@@ -168,8 +168,6 @@ def _set_history(t: Tensor, grad_fn: Any) -> None:
 
 
 def _move_retain_grad_hooks(old_node: Any, new_node: Any) -> None:
-    from microtensor.tensor import _add_node_hook, _RetainGrad
-
     for hook in [h for h in old_node.hooks if isinstance(h, _RetainGrad)]:
         old_node.hooks.remove(hook)
         _add_node_hook(new_node, hook)
