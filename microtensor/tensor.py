@@ -27,12 +27,22 @@ from typing import Any
 import numpy as np
 
 from microtensor import _dtypes, ops
+from microtensor.methods import (
+    LinalgMethods,
+    LogicalMethods,
+    PointwiseMethods,
+    RearrangeMethods,
+    ScanMethods,
+    SelectionMethods,
+    SortingMethods,
+)
 
 Scalar = int | float | bool
 _FLOAT32 = np.dtype(np.float32)
 
 
-class Tensor:
+class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, SortingMethods,
+             RearrangeMethods, LinalgMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data)`` makes a float tensor (as ``torch.Tensor``); prefer ``mt.tensor(data)``, which

@@ -12,6 +12,9 @@ inputs' dtypes where a case says otherwise) and stores under ``tests/golden/``:
 * in ``golden.json``: the PyTorch, NumPy and Python versions, the date, and per case what was
   computed, a fingerprint of its input specs, and the warnings PyTorch emitted.
 
+``--groups a,b`` regenerates only those groups (their npz files and their entries in
+``golden.json``), for the family one is working on; a lock lets several run at once.
+
 Everything is deterministic (each case seeds its own generator from its name), so re-running the
 script with the same PyTorch gives the same files. ``tests/test_golden.py`` reads them without
 PyTorch.
@@ -112,14 +115,20 @@ def _check_match(case: Case, facts: dict[str, Any]) -> str | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--list", action="store_true", help="print what PyTorch raises per case")
+    parser.add_argument("--groups", help="comma-separated groups: regenerate only these (their "
+                        "npz files and their entries in golden.json; the rest is kept)")
     args = parser.parse_args()
     import torch
 
     torch.set_default_dtype(torch.float32)
+    groups = set(args.groups.split(",")) if args.groups else None
+    chosen = [case for case in CASES if groups is None or case.group in groups]
+    if groups is not None and not chosen:
+        raise SystemExit(f"no golden case is in the groups {sorted(groups)}")
     by_group: dict[str, dict[str, np.ndarray]] = {}
     cases: dict[str, Any] = {}
     problems = []
-    for case in CASES:
+    for case in chosen:
         arrays, facts = evaluate(torch, case)
         by_group.setdefault(case.group, {}).update(arrays)
         cases[case.name] = facts
@@ -130,18 +139,20 @@ def main() -> None:
             print(f"{case.name}: {facts['error']['type']}: {facts['error']['message'][:100]}")
     if problems:
         raise SystemExit("\n".join(problems))
-    metadata = {
+    versions = {
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
-        "cases": cases,
     }
-    store.write(by_group, metadata)
+    if groups is None:
+        store.write(by_group, {**versions, "cases": cases})
+    else:
+        store.update(by_group, versions, cases)
     size = sum(p.stat().st_size for p in store.DIRECTORY.glob("*.npz")) + store.METADATA.stat(
     ).st_size
     print(f"{len(cases)} cases from PyTorch {torch.__version__} written to {store.DIRECTORY} "
-          f"({size / 1e6:.2f} MB)")
+          f"({size / 1e6:.2f} MB in all)")
 
 
 if __name__ == "__main__":

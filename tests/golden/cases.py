@@ -1232,6 +1232,23 @@ for _section in (_elementwise_unary, _elementwise_binary, _elementwise_scalars,
                  _binary_losses, _convolutions, _poolings):
     _section()
 
+# The families added by the everyday-API work keep their cases in modules of their own (each
+# appends with ``add`` above, under its own group names, so each writes its own npz file).
+from tests.golden import (  # noqa: E402  (they use the helpers defined above)
+    cases_devices,
+    cases_linalg,
+    cases_logical,
+    cases_pointwise,
+    cases_rearrange,
+    cases_scans,
+    cases_selection,
+    cases_sorting,
+)
+
+for _family in (cases_devices, cases_linalg, cases_logical, cases_pointwise, cases_rearrange,
+                cases_scans, cases_selection, cases_sorting):
+    _family.register()
+
 BY_NAME = {case.name: case for case in CASES}
 
 # Cases where microtensor differs from PyTorch today. Each is marked xfail(strict=True): when a

@@ -14,6 +14,7 @@ from the same PyTorch gives the same bytes.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import zipfile
 from functools import cache
@@ -49,6 +50,27 @@ def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
             with archive.open(info, "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(arrays[name]),
                                           allow_pickle=False)
+
+
+def update(arrays_by_group: dict[str, dict[str, np.ndarray]], versions: dict[str, Any],
+           cases: dict[str, Any]) -> None:
+    """Replace only the given groups: their npz files and their cases in ``golden.json``.
+
+    The versions must be the ones the other groups were made with (one PyTorch for all). A lock
+    file serialises concurrent updates, so two groups regenerated at once both land.
+    """
+    with open(DIRECTORY / ".golden.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old = json.loads(METADATA.read_text()) if METADATA.exists() else {"cases": {}}
+        if old.get("torch_version", versions["torch_version"]) != versions["torch_version"]:
+            raise SystemExit(f"golden.json was made with PyTorch {old['torch_version']}, this is "
+                             f"{versions['torch_version']}: regenerate every group (no --groups)")
+        kept = {name: facts for name, facts in old["cases"].items()
+                if facts["group"] not in arrays_by_group}
+        for group, arrays in arrays_by_group.items():
+            _write_npz(DIRECTORY / f"{group}.npz", arrays)
+        merged = {**old, **versions, "cases": {**kept, **cases}}
+        METADATA.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
 
 
 @cache
