@@ -1235,9 +1235,13 @@ for _section in (_elementwise_unary, _elementwise_binary, _elementwise_scalars,
 # The families added by the everyday-API work keep their cases in modules of their own (each
 # appends with ``add`` above, under its own group names, so each writes its own npz file).
 from tests.golden import (  # noqa: E402  (they use the helpers defined above)
+    cases_activations2,
+    cases_attention,
     cases_devices,
     cases_linalg,
     cases_logical,
+    cases_losses2,
+    cases_norm2,
     cases_pointwise,
     cases_rearrange,
     cases_scans,
@@ -1245,8 +1249,11 @@ from tests.golden import (  # noqa: E402  (they use the helpers defined above)
     cases_sorting,
 )
 
-for _family in (cases_devices, cases_linalg, cases_logical, cases_pointwise, cases_rearrange,
-                cases_scans, cases_selection, cases_sorting):
+FAMILIES = (
+    cases_activations2, cases_attention, cases_devices, cases_linalg, cases_logical, cases_losses2,
+    cases_norm2, cases_pointwise, cases_rearrange, cases_scans, cases_selection, cases_sorting,
+)
+for _family in FAMILIES:
     _family.register()
 
 BY_NAME = {case.name: case for case in CASES}
