@@ -145,6 +145,16 @@ def run_backward(
     """
     # the gradients of leaves, hooks, autograd.grad's targets; seeded with the roots' gradients
     store = GradientStore(roots, root_grads, targets)
+    # inf + (-inf) where a tensor used twice receives both is NaN, silently, as in PyTorch
+    with np.errstate(invalid="ignore", over="ignore"):
+        propagate(store, roots, retain_graph, create_graph)
+        return store.deliver(root_grads, create_graph)
+
+
+def propagate(store: GradientStore, roots: Sequence[Tensor], retain_graph: bool,
+              create_graph: bool) -> None:
+    """The chain rule, node by node in ``backward_order``: each node's total incoming gradient
+    goes through its ``backward``; the results are summed into its inputs' pending gradients."""
     pending = store.pending  # node -> the sum of dL/d(output) its consumers have sent so far
     anomaly = anomaly_mode.enabled
     for node in backward_order(roots):
@@ -168,7 +178,6 @@ def run_backward(
                 store.add_leaf(x, g)
             else:  # the sum rule: a tensor used twice receives the sum of its gradients
                 pending[parent] = g if parent not in pending else pending[parent] + g
-    return store.deliver(root_grads, create_graph)
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:

@@ -421,6 +421,11 @@ def avg_pool2d(
     """
     op = "avg_pool2d"
     x = tensor_argument(input, "input", 1, op)
+    if x.ndim < 3:  # PyTorch's type here (max_pool2d raises RuntimeError for the same input)
+        raise IndexError(
+            f"{op}: dimension out of range: the input of shape {tuple(x.shape)} has no channel "
+            "and spatial dims; expected a 3-D (C, H, W) or 4-D (N, C, H, W) input"
+        )
     kernel, stride2, pad, _ = _pool_arguments(op, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and (
         not isinstance(divisor_override, int | np.integer) or divisor_override == 0

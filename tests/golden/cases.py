@@ -1274,10 +1274,6 @@ XFAIL: dict[str, str] = {
         "1 / mt.tensor([-0.0]).relu() is inf where PyTorch gives -inf"),
     "elementwise.clamp.negative_zero": (
         "mt.tensor([-0.0]).clamp(min=0.0) is +0.0 here (np.clip), -0.0 in PyTorch"),
-    "elementwise.accumulate.nowarn": (
-        "x = mt.tensor([0.0], requires_grad=True); (x.sqrt() - x.sqrt()).sum().backward() "
-        "prints NumPy's 'RuntimeWarning: invalid value encountered in add' from the engine's "
-        "gradient accumulation (inf + -inf); PyTorch prints nothing"),
     "promotion.remainder.float_grad": (
         "a % b is not differentiable here (PyTorch: d/da = 1, d/db = -floor(a / b)): "
         "(mt.tensor([1.5], requires_grad=True) % 0.7).sum().backward() raises RuntimeError"),
@@ -1305,8 +1301,4 @@ XFAIL: dict[str, str] = {
     "loss.bce.saturated_input_grad": (
         "binary_cross_entropy's gradient clamps x(1 - x) at 1e-12; PyTorch's EPSILON is the "
         "float32 1e-12 = 9.99999996e-13, so at x = 1e-20 the gradients differ by 4e-9 relative"),
-    "conv.avg_pool2d.2d_input": (
-        "F.avg_pool2d(mt.zeros(4, 4), 2) raises RuntimeError (a clear message); PyTorch raises "
-        "IndexError 'Dimension out of range' (arguably PyTorch's accident; max_pool2d raises "
-        "RuntimeError)"),
 }
