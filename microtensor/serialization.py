@@ -163,6 +163,8 @@ class _Encoder:
             return {"kind": "dtype", "name": obj.name}
         if isinstance(obj, list | tuple | dict):
             return self._container(obj, where, depth + 1)
+        if callable(getattr(obj, "state_dict", None)):  # a Module, an optimizer, a scheduler
+            raise TypeError(_whole_object_error(obj, where))
         raise TypeError(
             f"mt.save: can't save an object of type {type(obj).__name__} at {_short(where)}; "
             f"supported: {_SUPPORTED}"
@@ -204,6 +206,15 @@ class _Encoder:
             raise TypeError(f"mt.save: dict key {key!r} at {_short(where)} is not a number, "
                             "string, bool, None or tuple of those")
         return self.encode(key, f"{where} (a key)", depth)
+
+
+def _whole_object_error(obj: Any, where: str) -> str:
+    """``mt.save(model)``: PyTorch would pickle the whole object; microtensor never pickles."""
+    kind = type(obj).__name__
+    return (f"mt.save: can't save a whole {kind} object (at {_short(where)}): microtensor saves "
+            "data, never pickled objects (loading a pickle can run any code). Save its state "
+            "dict instead, mt.save(obj.state_dict(), path), and restore it into a new object "
+            "with obj.load_state_dict(mt.load(path))")
 
 
 def _short(where: str) -> str:

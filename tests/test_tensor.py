@@ -217,9 +217,12 @@ def test_leaf_and_grad_fn_attributes():
     assert x.is_leaf and x.grad_fn is None
     assert not y.is_leaf and y.requires_grad and y.grad_fn is not None
     assert y.grad_fn.name == "Mul"
-    assert y.grad_fn.next_functions == (None, None)
+    # PyTorch's (node, input index) pairs: the leaf's AccumulateGrad, and (None, 0) for the 2
+    (accumulate, index), constant = y.grad_fn.next_functions
+    assert type(accumulate).__name__ == "AccumulateGrad" and accumulate.variable is x
+    assert index == 0 and constant == (None, 0)
     z = y.exp()
-    assert z.grad_fn.next_functions == (y.grad_fn,)
+    assert z.grad_fn.next_functions == ((y.grad_fn, 0),)
     with mt.no_grad():
         w = x * 2
     assert w.is_leaf and not w.requires_grad

@@ -37,6 +37,7 @@ import numpy as np
 
 from microtensor.autograd.grad_mode import anomaly_mode, grad_state, set_grad_enabled
 from microtensor.autograd.inplace import link_view
+from microtensor.autograd.profiler import profiling, timed_backward, timed_forward
 from microtensor.autograd.versions import write_clock, written_since
 from microtensor.tensor import Tensor
 
@@ -105,9 +106,12 @@ class Function:
         return tuple(isinstance(x, Tensor) and x._requires_grad for x in self.inputs)
 
     @property
-    def next_functions(self) -> tuple[Any, ...]:
-        """The ``grad_fn`` of each input (None for leaves and constants), as in PyTorch."""
-        return tuple(x.grad_fn if isinstance(x, Tensor) else None for x in self.inputs)
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """Where each input's gradient goes next, as PyTorch's ``(node, input_nr)`` pairs: the
+        input's ``grad_fn``; for a leaf that requires grad its ``AccumulateGrad`` node; ``None``
+        for an input that needs no gradient (a constant, or a number as the 2 of ``2 * x``,
+        which PyTorch lists too). Computed when read, so recording a node costs nothing more."""
+        return tuple((next_node(x), 0) for x in self.inputs)
 
     @property
     def name(self) -> str:
@@ -171,6 +175,45 @@ class Function:
                 return
 
 
+def next_node(x: Any) -> Any:
+    """The node that receives the gradient of input ``x`` (see ``Function.next_functions``)."""
+    if not isinstance(x, Tensor) or not x._requires_grad:
+        return None
+    if x.grad_fn is not None:
+        return x.grad_fn
+    return AccumulateGrad.of(x)
+
+
+class AccumulateGrad:
+    """The graph's end for a leaf that requires grad: its gradient is added into
+    ``variable.grad`` (the engine does it directly; this node is what ``next_functions`` shows).
+
+    As in PyTorch, the leaf holds its node weakly: the same object is returned for the same leaf
+    while anyone holds it.
+    """
+
+    __slots__ = ("variable", "__weakref__")
+    next_functions: tuple[Any, ...] = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    @staticmethod
+    def of(leaf: Tensor) -> AccumulateGrad:
+        held = getattr(leaf, "_grad_accumulator", None)
+        node = held() if held is not None else None
+        if node is None:
+            node = AccumulateGrad(leaf)
+            leaf._grad_accumulator = weakref.ref(node)
+        return node
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad of a leaf of shape {tuple(self.variable._data.shape)}>"
+
+
 class Op(Function):
     """A built-in primitive: ``forward`` and ``backward`` work on NumPy arrays (see module doc)."""
 
@@ -181,8 +224,11 @@ class Op(Function):
         ctx = object.__new__(cls)
         ctx.saved = ()
         try:
-            out = cls.forward(ctx, *[x._data if isinstance(x, Tensor) else x for x in inputs],
-                              **params)
+            arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+            if profiling.active:  # (mt.autograd.profiler: off unless in a profile() block)
+                out = timed_forward(cls, ctx, arrays, params)
+            else:
+                out = cls.forward(ctx, *arrays, **params)
         except ValueError as error:
             raise _shape_error(cls, inputs, error) from None
         if out.__class__ is not np.ndarray:  # NumPy turns 0-d results into scalars
@@ -227,12 +273,14 @@ class Op(Function):
         if self.recorded_at != write_clock.now or self.saved is _FREED or create_graph:
             check_ready_for_backward(self, create_graph)  # (the test skips a call per node)
         if not create_graph:
-            grads = self.backward(self, grad)
+            grads = self.backward(self, grad) if not profiling.active else timed_backward(
+                self, grad)
         else:
             previous = grad_state.enabled, grad_state.recording_backward
             grad_state.enabled = grad_state.recording_backward = True
             try:
-                grads = self.backward(self, grad)
+                grads = self.backward(self, grad) if not profiling.active else timed_backward(
+                    self, grad)
             finally:
                 grad_state.enabled, grad_state.recording_backward = previous
         return grads if isinstance(grads, tuple) else (grads,)

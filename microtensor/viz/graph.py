@@ -302,7 +302,7 @@ class _Drawer:
             rows.append(_row("values freed by backward()"))
         elif self.show_data:
             rows.append(_value_row("data", t._data, self.max_elements, data_bad))
-        grad = t.grad._data if t.grad is not None else None
+        grad = t._grad._data if t._grad is not None else None  # (.grad warns on non-leaves)
         grad_bad = grad is not None and _nonfinite(grad)
         if self.show_grad and grad is not None:
             rows.append(_value_row("grad", grad, self.max_elements, grad_bad))
