@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from microtensor import _dtypes
+from microtensor import _dtypes, ops
+from microtensor._out import write_out
 from microtensor.autograd.function import Op
 from microtensor.ops import array_or_tensor as either
 from microtensor.ops import promotion
@@ -553,12 +554,22 @@ class ClampOp(Op):
         else:
             inside = (x >= low) & (x <= high)
         ctx.save_for_backward(inside)
-        return np.clip(x, low, high)
+        out = x if low is None else _replace_where(x < low, low, x)
+        return out if high is None else _replace_where(out > high, high, out)
 
     @staticmethod
     def backward(ctx, grad):
         (inside,) = ctx.saved_tensors
         return (either.keep(grad, inside),)
+
+
+def _replace_where(beyond: np.ndarray, bound: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """x, with the bound where x is beyond it: x is kept otherwise, so -0.0 stays -0.0 at a
+    bound 0.0 (np.clip and np.maximum would give 0.0). A nan bound gives nan everywhere, as in
+    PyTorch."""
+    if bound != bound:  # nan
+        return np.full_like(x, bound)
+    return np.where(beyond, bound, x)
 
 
 class ClampTensorOp(Op):
@@ -646,24 +657,38 @@ class WhereOp(Op):
 # --------------------------------------------------------------------------- public functions
 
 
-def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+def add(input: Any, other: Any, *, alpha: float = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other, with broadcasting."""
+    if out is not None:  # (_out.py)
+        return write_out(out, add(input, other, alpha=alpha), "add")
     return _binary(AddOp, input, other if alpha == 1 else other * alpha)
 
 
-def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+def sub(input: Any, other: Any, *, alpha: float = 1, out: Tensor | None = None) -> Tensor:
     """input - alpha * other, with broadcasting; refused for bool operands, as in PyTorch."""
+    if out is not None:  # (_out.py)
+        return write_out(out, sub(input, other, alpha=alpha), "sub")
     if _is_bool(input) or _is_bool(other):
         raise _bool_subtraction_error(input, other)
     return _binary(SubOp, input, other if alpha == 1 else other * alpha)
 
 
-def mul(input: Any, other: Any) -> Tensor:
+def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, mul(input, other), "mul")
     return _binary(MulOp, input, other)
 
 
-def div(input: Any, other: Any) -> Tensor:
-    """True division; integer inputs give a default-float result, as in PyTorch."""
+def div(input: Any, other: Any, *, rounding_mode: str | None = None,
+        out: Tensor | None = None) -> Tensor:
+    """True division; integer inputs give a default-float result, as in PyTorch.
+
+    ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient (``ops/pointwise.py``).
+    """
+    if out is not None:  # (_out.py)
+        return write_out(out, div(input, other, rounding_mode=rounding_mode), "div")
+    if rounding_mode is not None:
+        return ops.pointwise.rounded_division(input, other, rounding_mode)
     input, other = _operand(input), _operand(other)
     dtype = promotion.result_type(input, other)
     if dtype.kind not in "fc":  # no wrapping of integers here: 3 / 300 is 0.01 for any dtype
@@ -673,16 +698,20 @@ def div(input: Any, other: Any) -> Tensor:
     return DivOp.apply(input, other)
 
 
-def neg(input: Tensor) -> Tensor:
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, neg(input), "neg", exact=True)
     return NegOp.apply(input)
 
 
-def pow(input: Any, exponent: Any) -> Tensor:
+def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:
     """input ** exponent: a constant exponent uses x^p; a tensor exponent uses a^b.
 
     The result dtype is ``result_type(input, exponent)``; an integer result is computed
     exactly, without gradient (integer tensor ** -1 is an error, as in PyTorch).
     """
+    if out is not None:  # (_out.py)
+        return write_out(out, pow(input, exponent), "pow")
     if exponent.__class__ in _NUMBERS and input.__class__ is Tensor and \
             input._data.dtype.kind == "f":  # the common case, x ** 2: x's dtype
         return PowScalarOp.apply(input, exponent=exponent)
@@ -735,15 +764,21 @@ def _integer_power(base: np.ndarray, exponent: np.ndarray) -> Tensor:
     return Tensor._make(np.asarray(np.where(negative, reciprocal, result).astype(result.dtype)))
 
 
-def exp(input: Tensor) -> Tensor:
+def exp(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, exp(input), "exp")
     return ExpOp.apply(_float(input))
 
 
-def log(input: Tensor) -> Tensor:
+def log(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, log(input), "log")
     return LogOp.apply(_float(input))
 
 
-def sqrt(input: Tensor) -> Tensor:
+def sqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, sqrt(input), "sqrt")
     return SqrtOp.apply(_float(input))
 
 
@@ -752,33 +787,45 @@ def norm_sqrt(input: Tensor) -> Tensor:
     return NormSqrtOp.apply(_float(input))
 
 
-def abs(input: Tensor) -> Tensor:
+def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, abs(input), "abs", exact=True)
     if input._data.dtype.kind == "b":
         raise NotImplementedError(
             "abs: \"abs_cpu\" not implemented for 'Bool'; convert the tensor first (x.long())")
     return AbsOp.apply(input)
 
 
-def sign(input: Tensor) -> Tensor:
+def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, sign(input), "sign", exact=True)
     """-1, 0 or 1 by the sign of each element; sign(nan) = 0 and bool stays bool, as PyTorch."""
     if input._data.dtype.kind == "b":
         return Tensor._make(input._data.copy())
     return SignOp.apply(input)
 
 
-def sin(input: Tensor) -> Tensor:
+def sin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, sin(input), "sin")
     return SinOp.apply(_float(input))
 
 
-def cos(input: Tensor) -> Tensor:
+def cos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, cos(input), "cos")
     return CosOp.apply(_float(input))
 
 
-def tanh(input: Tensor) -> Tensor:
+def tanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, tanh(input), "tanh")
     return TanhOp.apply(_float(input))
 
 
-def sigmoid(input: Tensor) -> Tensor:
+def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, sigmoid(input), "sigmoid")
     return SigmoidOp.apply(_float(input))
 
 
@@ -796,9 +843,12 @@ def cast(input: Tensor, dtype: Any) -> Tensor:
     return CastOp.apply(input, dtype=dtype)
 
 
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+def clamp(input: Tensor, min: Any = None, max: Any = None, *,
+          out: Tensor | None = None) -> Tensor:
     """Limit values to [min, max]; either bound may be None. Bounds are both numbers or both
     tensors (as in PyTorch); the result dtype is ``result_type(input, min, max)``."""
+    if out is not None:  # (_out.py)
+        return write_out(out, clamp(input, min, max), "clamp", exact=True)
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     dtype = promotion.result_type(input, min, max)
@@ -817,20 +867,33 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
 clip = clamp
 
 
-def maximum(input: Any, other: Any) -> Tensor:
+def maximum(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, maximum(input, other), "maximum")
     return _binary(MaximumOp, input, other)
 
 
-def minimum(input: Any, other: Any) -> Tensor:
+def minimum(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    if out is not None:  # (_out.py)
+        return write_out(out, minimum(input, other), "minimum")
     return _binary(MinimumOp, input, other)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
+def where(condition: Any, input: Any = None, other: Any = None, *,
+          out: Tensor | None = None) -> Any:
     """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcast together).
 
     The result dtype is ``result_type(input, other)``; a Python number stands for its value in
-    that dtype (it must fit, as in PyTorch).
+    that dtype (it must fit, as in PyTorch). ``where(condition)`` alone is
+    ``nonzero(condition, as_tuple=True)`` (``ops/selection.py``).
     """
+    if input is None and other is None:
+        return ops.selection.nonzero(condition, as_tuple=True)
+    if out is not None:  # (_out.py)
+        return write_out(out, where(condition, input, other), "where", exact=True)
+    if input is None or other is None:
+        raise TypeError("where(): give both input and other, or neither (where(condition) is "
+                        "nonzero(condition, as_tuple=True))")
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(
