@@ -533,8 +533,9 @@ def _std_vjp(x: np.ndarray, axes: tuple[int, ...], out: np.ndarray, g: np.ndarra
 
 
 def _norm(x: np.ndarray, axes: tuple[int, ...], p: Params) -> np.ndarray:
-    """√Σx²; over a single element PyTorch returns |x| (no square to overflow or underflow)."""
-    if _reduced_size(x.shape, axes) == 1:
+    """√Σx²; over a single element PyTorch returns |x| (no square to overflow or underflow),
+    except for a 0-d tensor given a dim, which it squares like a vector."""
+    if _reduced_size(x.shape, axes) == 1 and not (x.ndim == 0 and p["dim"] is not None):
         return np.abs(x).reshape(np.sum(x, axis=axes, keepdims=True).shape)
     return np.sqrt(_sum_over(x * x, axes))
 
@@ -854,6 +855,13 @@ def _extreme(x: np.ndarray, p: Params) -> bool:
     return bool(((a > 1e150) | ((a > 0) & (a < 1e-150))).any())
 
 
+def _cancelling(x: np.ndarray, p: Params) -> bool:
+    """Huge values of both signs: a sum's result is then round-off of the summation order,
+    which differs between libraries (NumPy sums pairwise, PyTorch in its own blocks)."""
+    finite = x[np.isfinite(x)]
+    return bool((finite > 1e100).any() and (finite < -1e100).any())
+
+
 def _zero(x: np.ndarray, p: Params) -> bool:
     return bool((x == 0).any())
 
@@ -912,6 +920,8 @@ def _round_off_from_zero(x: np.ndarray, p: Params) -> bool:
 VALUE_GATES: dict[str, tuple[Callable[[np.ndarray, Params], bool], tuple[str, ...]]] = {
     "relu": (_negative_zero, ("elementwise.relu.negative_zero",)),
     "elu": (_far_left, ("nn.elu.far_left_slope",)),
+    "sum": (_cancelling, ()),
+    "mean": (_cancelling, ()),
     "amax": (_computed_ties, ()),
     "amin": (_computed_ties, ()),
     "max_dim": (_computed_ties, ()),
