@@ -170,12 +170,17 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
-    """Remove dims of size 1 (all of them, or only ``dim`` if it has size 1)."""
+    """Remove dims of size 1: all of them, or those of ``dim`` (an int or a tuple, as in
+    PyTorch 2.x) that have size 1 (a view)."""
     shape = input.shape
     if dim is None:
         return reshape(input, tuple(s for s in shape if s != 1))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    axes = {normalize_dim(d, input.ndim, "squeeze") for d in dims}
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    axes = [normalize_dim(d, input.ndim, "squeeze") for d in dims]
+    for axis in axes:
+        if axes.count(axis) > 1:
+            raise RuntimeError(f"squeeze: dim {axis} appears multiple times in the list of dims "
+                               f"{list(dims)}")
     return reshape(input, tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1)))
 
 
