@@ -24,12 +24,18 @@ losses support double backward (Hessians, Hessian-vector products).
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import Any
 
 import numpy as np
 
+from microtensor import _dtypes
+from microtensor._arguments import tensor_argument
 from microtensor.autograd.function import Op
+from microtensor.autograd.grad_mode import grad_state, no_grad
 from microtensor.ops import array_or_tensor as either
+from microtensor.ops.activations import logsigmoid
 from microtensor.tensor import Tensor
 
 
@@ -206,7 +212,9 @@ class NLLLossOp(Op):
 
 
 _LOG_FLOOR = -100.0  # PyTorch clamps the logs of BCE at -100, so p = 0 or 1 gives a finite loss
-_BCE_EPS = 1e-12  # and keeps x(1-x) away from 0 in the gradient
+# and keeps x(1-x) away from 0 in the gradient with its EPSILON, the float32 1e-12 (used as a
+# double: 9.99999996e-13)
+_BCE_EPS = float(np.float32(1e-12))
 
 
 def _clamped_logs(x: Any) -> tuple[Any, Any]:
@@ -354,3 +362,527 @@ class L1LossOp(Op):
         (sign,) = ctx.saved_tensors
         grad_x = _per_element(grad, ctx.reduction, ctx.count) * sign
         return grad_x, -grad_x
+
+
+# --------------------------------------------------------------------------- composed losses
+# The losses below are compositions of differentiable engine ops, written in the order PyTorch
+# computes them (its kernels are compositions too, or pointwise formulas whose gradients the
+# composition reproduces), so their first *and* second derivatives come from the engine.
+
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def reduction_of(reduction: str, size_average: bool | None = None,
+                 reduce: bool | None = None) -> str:
+    """Check ``reduction``; map PyTorch's legacy size_average/reduce flags onto it."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction; use 'none', 'mean' "
+                         "or 'sum'")
+    return reduction
+
+
+def _reduced(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _floating_input(value: Any, name: str, position: int, op: str) -> Tensor:
+    x = tensor_argument(value, name, position, op)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: {name} must be a floating point tensor, got dtype "
+                           f"{_dtypes.torch_name(x._data.dtype)}; convert it with .float()")
+    return x
+
+
+def _broadcast_pair(x: Tensor, y: Tensor, op: str, warn: bool = True) -> None:
+    """PyTorch's warning when the target's shape differs from the input's, and its
+    RuntimeError when they do not broadcast."""
+    if tuple(x.shape) == tuple(y.shape):
+        return
+    if warn:
+        warnings.warn(
+            f"Using a target size ({tuple(y.shape)}) that is different to the input size "
+            f"({tuple(x.shape)}). This will likely lead to incorrect results due to "
+            f"broadcasting. Please ensure they have the same size. ({op})", UserWarning,
+            stacklevel=3)
+    _check_broadcast(x, y, op)
+
+
+def _check_broadcast(a: Tensor, b: Tensor, op: str) -> None:
+    try:
+        np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    except ValueError:
+        raise RuntimeError(f"{op}: the shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                           "broadcast together (The size of tensor a must match the size of "
+                           "tensor b at each non-singleton dimension)") from None
+
+
+def _clamp_min_passing_gradient(t: Tensor, minimum: float) -> Tensor:
+    """max(t, minimum) whose gradient is the identity (PyTorch clamps a clone in place under
+    no_grad: the values change, the history stays that of t)."""
+    clamped = t.clone()
+    with no_grad():
+        clamped.clamp_(min=minimum)
+    return clamped
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """ℓ = ½d² for |d| < δ, δ·(|d| - ½δ) otherwise, d = x - y: quadratic near 0, linear (so
+    robust to outliers) beyond δ. dℓ/dx = d inside, δ·sign(d) outside (the linear branch at
+    |d| = δ, where both agree). ``weight`` multiplies each element's loss."""
+    op = "huber_loss"
+    reduction = reduction_of(reduction)
+    if not delta > 0:
+        raise RuntimeError(f"{op} does not support non-positive values for delta (got "
+                           f"delta={delta}).")
+    x = _floating_input(input, "input", 1, op)
+    y = tensor_argument(target, "target", 2, op)
+    _broadcast_pair(x, y, op)
+    diff = x - y
+    size = diff.abs()
+    near = ~(size._data >= delta)  # NaN takes the quadratic piece (its gradient is NaN)
+    small = _where(near, diff, 0.0)  # (the quadratic piece must not see an inf: inf·0)
+    loss = _where(near, 0.5 * small * small, delta * (size - 0.5 * delta))
+    if weight is not None:
+        w = tensor_argument(weight, "weight", 5, op)
+        if tuple(w.shape) != tuple(loss.shape):
+            raise ValueError(f"Weights and input must have the same size. ({op}: weight of "
+                             f"shape {tuple(w.shape)}, loss of shape {tuple(loss.shape)})")
+        loss = loss * w
+    return _reduced(loss, reduction)
+
+
+def _where(condition: np.ndarray, a: Tensor, b: Tensor) -> Tensor:
+    from microtensor import ops
+
+    return ops.elementwise.where(condition, a, b)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+                   reduce: bool | None = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """ℓ = ½d²/β for |d| < β, |d| - ½β otherwise (d = x - y; = huber_loss / β). β = 0 is the
+    L1 loss. dℓ/dx = d/β inside, sign(d) outside."""
+    op = "smooth_l1_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError(f"{op} does not support negative values for beta (got beta={beta}).")
+    x = _floating_input(input, "input", 1, op)
+    y = tensor_argument(target, "target", 2, op)
+    _broadcast_pair(x, y, op)
+    diff = x - y
+    size = diff.abs()
+    if beta == 0:
+        return _reduced(size, reduction)
+    near = ~(size._data >= beta)  # NaN takes the quadratic piece (its gradient is NaN)
+    small = _where(near, diff, 0.0)  # (the quadratic piece must not see an inf: inf·0)
+    loss = _where(near, 0.5 * small * small / beta, size - 0.5 * beta)
+    return _reduced(loss, reduction)
+
+
+def _xlogx(t: Tensor) -> Tensor:
+    """t·log t with 0·log 0 = 0 (NaN stays NaN)."""
+    zero = t._data == 0
+    safe = _where(zero, Tensor._make(np.ones((), t._data.dtype)), t)
+    return _where(zero, Tensor._make(np.zeros((), t._data.dtype)), t * safe.log())
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
+           reduce: bool | None = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence KL(y ‖ p) pointwise, with the input x = log p:
+
+        ℓ = y·(log y - x)          (0 where y = 0)
+        ℓ = eʸ·(y - x)             with log_target=True (y holds log-probabilities).
+
+    "batchmean" divides the sum by the batch size (the KL divergence per sample); "mean"
+    divides by the number of elements (and warns, as PyTorch).
+
+    Differs from PyTorch on purpose: where the target is exactly 0, the term y·log y adds 0 to
+    the derivative with respect to y (which is then -x); PyTorch's is NaN there (its xlogy
+    backward divides 0 by 0). The loss values are the same.
+    """
+    op = "kl_div"
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
+    batchmean = reduction == "batchmean"
+    reduction = reduction_of("sum" if batchmean else reduction, size_average, reduce)
+    x = _floating_input(input, "input", 1, op)
+    y = tensor_argument(target, "target", 2, op)
+    _check_broadcast(x, y, op)
+    loss = y.exp() * (y - x) if log_target else _xlogx(y) - y * x
+    if batchmean and reduction == "sum":
+        total = loss.sum()
+        return total / x.shape[0] if x.ndim else total
+    return _reduced(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of y ~ Normal(x, var):
+
+        ℓ = ½·(log max(var, eps) + (x - y)² / max(var, eps))  (+ ½·log 2π with full=True).
+
+    ``var`` has the input's shape, or one value per sample (the input's shape without its last
+    dim, or with 1 there), or is a number. The clamp at eps passes the gradient through (as in
+    PyTorch: it happens in place under no_grad).
+    """
+    op = "gaussian_nll_loss"
+    x = _floating_input(input, "input", 1, op)
+    y = tensor_argument(target, "target", 2, op)
+    if not isinstance(var, Tensor):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = Tensor._make(np.full(x.shape, var, x._data.dtype))
+    var = _variance_shape(var, x)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    var = _clamp_min_passing_gradient(var, eps)
+    loss = 0.5 * (var.log() + (x - y) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduced(loss, reduction)
+
+
+def _variance_shape(var: Tensor, x: Tensor) -> Tensor:
+    shape, wanted = tuple(var.shape), tuple(x.shape)
+    if shape == wanted:
+        return var
+    if wanted[:-1] == shape:  # one variance per sample: broadcast it over the last dim
+        return var.unsqueeze(-1)
+    if wanted[:-1] == shape[:-1] and shape[-1:] == (1,):  # the same, with the 1 kept
+        return var
+    raise ValueError(f"var is of incorrect size: {shape} for an input of shape {wanted} (give "
+                     "it the input's shape, or the input's shape without its last dim)")
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: bool | None = None, eps: float = 1e-8,
+                     reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of counts y ~ Poisson(λ), without the constant log y!:
+
+        ℓ = eˣ - y·x                 (log_input=True: the input is log λ)
+        ℓ = x - y·log(x + eps)       (log_input=False: the input is λ)
+
+    full=True adds Stirling's approximation of log y!, y·log y - y + ½·log(2πy), where y > 1.
+    """
+    op = "poisson_nll_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    x = _floating_input(input, "input", 1, op)
+    y = tensor_argument(target, "target", 2, op)
+    _check_broadcast(x, y, op)
+    loss = x.exp() - y * x if log_input else x - y * (x + eps).log()
+    if full:
+        stirling = y * y.log() - y + 0.5 * (2 * math.pi * y).log()
+        loss = loss + stirling.masked_fill(Tensor._make(y._data <= 1), 0)
+    return _reduced(loss, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average: bool | None = None, reduce: bool | None = None,
+                          reduction: str = "mean") -> Tensor:
+    """For label y = 1 (similar pairs) ℓ = 1 - cos(x₁, x₂); for y = -1 (dissimilar)
+    ℓ = max(0, cos(x₁, x₂) - margin). cos = x₁·x₂ / √((|x₁|² + ε)(|x₂|² + ε)), ε = 1e-12,
+    along the feature dim; (N, D) inputs take (N,) labels, (D,) inputs a 0-d label."""
+    op = "cosine_embedding_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    a = _floating_input(input1, "input1", 1, op)
+    b = _floating_input(input2, "input2", 2, op)
+    t = tensor_argument(target, "target", 3, op)
+    if t.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    wanted = 2 if t.ndim == 1 else 1
+    if a.ndim != wanted or b.ndim != wanted:
+        raise RuntimeError(f"{t.ndim}D target tensor expects {wanted}D input tensors, but "
+                           f"found inputs with sizes {list(a.shape)} and {list(b.shape)}.")
+    dim = t.ndim
+    epsilon = 1e-12
+    products = (a * b).sum(dim)
+    norms = ((a * a).sum(dim) + epsilon) * ((b * b).sum(dim) + epsilon)
+    cos = products / norms.sqrt()
+    _check_broadcast(cos, t, op)
+    labels = t._data
+    similar = _where(labels == 1, 1 - cos, 0.0)
+    dissimilar = _where(labels == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduced(similar + dissimilar, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Tensor:
+    """ℓ = max(0, -y·(x₁ - x₂) + margin): y = 1 wants x₁ ranked above x₂ by the margin,
+    y = -1 the reverse."""
+    op = "margin_ranking_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    a = tensor_argument(input1, "input1", 1, op)
+    b = tensor_argument(input2, "input2", 2, op)
+    t = tensor_argument(target, "target", 3, op)
+    if not a.ndim == b.ndim == t.ndim:
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got "
+            f"sizes: input1: {tuple(a.shape)}, input2: {tuple(b.shape)}, target: "
+            f"{tuple(t.shape)} ")
+    _check_broadcast(a, b, op)
+    _check_broadcast(a - b, t, op)
+    return _reduced((-t * (a - b) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """ℓ = x where y = 1, max(0, margin - x) where y = -1 (x: a distance; labels ±1; other
+    labels count both terms, as in PyTorch)."""
+    op = "hinge_embedding_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    x = _floating_input(input, "input", 1, op)
+    t = tensor_argument(target, "target", 2, op)
+    _check_broadcast(x, t, op)
+    labels = t._data
+    far = _where(labels != 1, (margin - x).clamp(min=0), 0.0)
+    near = _where(labels != -1, x, 0.0)
+    return _reduced(far + near, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+                     reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """ℓ = log(1 + e^(-y·x)), the logistic loss of labels y = ±1."""
+    op = "soft_margin_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    x = _floating_input(input, "input", 1, op)
+    y = tensor_argument(target, "target", 2, op)
+    if y.requires_grad and grad_state.enabled:
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
+                           "to argument 'target'. This input cannot have requires_grad True.")
+    _check_broadcast(x, y, op)
+    return _reduced((-x * y).exp().log1p(), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average: bool | None = None, reduce: bool | None = None,
+                                reduction: str = "mean") -> Tensor:
+    """One logistic loss per class, averaged over the C classes (last dim):
+
+        ℓᵢ = -(1/C)·Σ_c w_c·(y_ic·log σ(x_ic) + (1 - y_ic)·log σ(-x_ic)).
+    """
+    op = "multilabel_soft_margin_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    x = _floating_input(input, "input", 1, op)
+    y = tensor_argument(target, "target", 2, op)
+    _check_broadcast(x, y, op)
+    loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
+    if weight is not None:
+        loss = loss * tensor_argument(weight, "weight", 3, op)
+    class_dim = x.ndim - 1
+    loss = loss.sum(class_dim) / x.shape[class_dim]
+    return _reduced(loss, reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Tensor | None = None, size_average: bool | None = None,
+                      reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """The multiclass SVM hinge loss (Weston and Watkins; Crammer and Singer's margin):
+    for scores x (N, C) and the correct class y of each row,
+
+        ℓ = (1/C) · Σ_{j ≠ y} w_y · max(0, margin - x_y + x_j)^p,        p = 1 or 2,
+
+    so each wrong class j is penalised until the right score beats it by ``margin``.
+    Derivatives (p = 1), with the active set A = {j ≠ y : margin - x_y + x_j > 0}:
+
+        dℓ/dx_j = w_y / C for j ∈ A,     dℓ/dx_y = -|A| · w_y / C,     0 elsewhere;
+
+    for p = 2 each active term contributes 2·(margin - x_y + x_j)·w_y / C instead. At exactly
+    zero margin violation the term is inactive (slope 0), as in PyTorch. Composed of engine ops,
+    so it also has a second derivative (PyTorch has none: its double backward raises).
+    """
+    op = "multi_margin_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = _floating_input(input, "input", 1, op)
+    t = tensor_argument(target, "target", 2, op)
+    scores, labels = _margin_rows(x, t, op)
+    classes = scores.shape[1]
+    w = None if weight is None else _margin_weight(weight, classes, x, op)
+    rows = np.arange(scores.shape[0])
+    right = scores[rows, labels].unsqueeze(1)
+    violation = margin - right + scores
+    wrong = labels[:, None] != np.arange(classes)
+    terms = _where((violation._data > 0) & wrong, violation, 0.0)
+    if p == 2:
+        terms = terms * terms
+    if w is not None:
+        terms = terms * Tensor._make(w[labels][:, None])
+    loss = terms.sum(1) / classes
+    if x.ndim == 1:
+        loss = loss.reshape(tuple(t.shape))
+    return _reduced(loss, reduction)
+
+
+def _margin_rows(x: Tensor, t: Tensor, op: str) -> tuple[Tensor, np.ndarray]:
+    """The scores as (N, C) and the labels as (N,) int64, checked as PyTorch checks them."""
+    if x.ndim > 2 or x.ndim == 0 or x.shape[-1] == 0:
+        raise RuntimeError(f"{op}: Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(x.shape)}")
+    samples = x.shape[0] if x.ndim == 2 else 1
+    if t.ndim > 1 or t.numel() != samples:
+        raise RuntimeError(
+            f"{op}: target tensor should be 1-D with size equal to the number of input samples "
+            f"(batch size). Expected target size [{samples}], but got {list(t.shape)}. Input "
+            f"has shape {list(x.shape)}.")
+    if t._data.dtype != np.int64:
+        raise RuntimeError(f"{op}: expected scalar type Long but found "
+                           f"{_dtypes.torch_name(t._data.dtype)} (class-index targets must be "
+                           "int64; convert them with .long())")
+    labels = t._data.reshape(samples)
+    classes = x.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise RuntimeError(f"{op}: target out of range (class indices must lie in [0, "
+                           f"{classes}))")
+    return (x if x.ndim == 2 else x.reshape(1, classes)), labels
+
+
+def _margin_weight(weight: Any, classes: int, x: Tensor, op: str) -> np.ndarray:
+    w = tensor_argument(weight, "weight", 5, op)
+    if tuple(w.shape) != (classes,):
+        raise RuntimeError(f"{op}: inconsistent weight size, expected {classes} but got "
+                           f"{list(w.shape)}")
+    return w._data.astype(x._data.dtype, copy=False)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """‖x₁ - x₂ + eps‖_p along the last dim (the eps keeps the norm's gradient finite when
+    the two are equal)."""
+    op = "pairwise_distance"
+    a = tensor_argument(x1, "x1", 1, op)
+    b = tensor_argument(x2, "x2", 2, op)
+    _check_broadcast(a, b, op)
+    last = max(a.ndim, b.ndim) - 1
+    difference = a - b + eps
+    if last < 0:  # two 0-d tensors: the distance of one number, |d| (as PyTorch)
+        return difference.abs()
+    return difference.norm(p, last, keepdim)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average: bool | None = None,
+                        reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """ℓ = max(0, margin + d(a, p) - d(a, n)), d = pairwise_distance (p-norm, eps): the anchor
+    must be nearer the positive than the negative by the margin. ``swap`` uses
+    min(d(a, n), d(p, n)) as the negative distance (the harder of the two)."""
+    op = "triplet_margin_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    a = tensor_argument(anchor, "anchor", 1, op)
+    pos = tensor_argument(positive, "positive", 2, op)
+    neg = tensor_argument(negative, "negative", 3, op)
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {a.ndim}D, positive {pos.ndim}D, and negative "
+            f"{neg.ndim}D inputs")
+    near = pairwise_distance(a, pos, p, eps)
+    far = pairwise_distance(a, neg, p, eps)
+    if swap:
+        from microtensor import ops
+
+        far = ops.elementwise.minimum(far, pairwise_distance(pos, neg, p, eps))
+    return _reduced((margin + near - far).clamp(min=0), reduction)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """x / max(‖x‖_p, eps) along ``dim``: unit vectors (zero vectors stay zero)."""
+    x = tensor_argument(input, "input", 1, "normalize")
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Σ (x₁/‖x₁‖)·(x₂/‖x₂‖) along ``dim``, each norm clamped at eps (PyTorch 2's form: the
+    inputs are normalised first, so the result stays within [-1, 1]; the clamp passes the
+    gradient through, as PyTorch's in-place clamp under no_grad)."""
+    op = "cosine_similarity"
+    a = tensor_argument(x1, "x1", 1, op)
+    b = tensor_argument(x2, "x2", 2, op)
+    common = np.result_type(a._data.dtype, b._data.dtype)
+    if common.kind != "f":
+        raise RuntimeError(f"{op}: expected common dtype to be floating point, yet common "
+                           f"dtype is {_dtypes.torch_name(common)}")
+    _check_broadcast(a, b, op)
+    from microtensor import ops
+
+    shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    # integers become the common dtype; a float32 input stays float32 up to the final product
+    a = ops.elementwise.cast(a, common) if a._data.dtype.kind != "f" else a
+    b = ops.elementwise.cast(b, common) if b._data.dtype.kind != "f" else b
+    a, b = a.expand(shape), b.expand(shape)
+    norm_a = _clamp_min_passing_gradient(a.norm(2, dim, keepdim=True), eps)
+    norm_b = _clamp_min_passing_gradient(b.norm(2, dim, keepdim=True), eps)
+    return ((a / norm_a) * (b / norm_b)).sum(dim)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+                           reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """The multi-label hinge loss. Each row of ``target`` lists the row's classes (int64),
+    ended by the first -1; with Y that set (entries counted as listed) and C the classes,
+
+        ℓ = (1/C) · Σ_{y ∈ Y} Σ_{j ∉ Y} max(0, 1 - (x_y - x_j)),
+
+    so every listed class must beat every other class by a margin of 1. Derivatives: each
+    active pair (1 - x_y + x_j > 0, strictly, as PyTorch) adds 1/C to dℓ/dx_j and -1/C to
+    dℓ/dx_y. Composed of engine ops: twice differentiable (PyTorch has no double backward).
+    """
+    op = "multilabel_margin_loss"
+    reduction = reduction_of(reduction, size_average, reduce)
+    x = _floating_input(input, "input", 1, op)
+    t = tensor_argument(target, "target", 2, op)
+    scores, listed, valid = _multilabel_rows(x, t, op)
+    samples, classes = scores.shape
+    rows = np.arange(samples)[:, None]
+    is_target = np.zeros((samples, classes), bool)
+    is_target[np.broadcast_to(rows, listed.shape)[valid], listed[valid]] = True
+    chosen = scores[rows, listed]  # (N, K): x_y for every listed entry (padding: class 0)
+    violation = 1 - chosen.unsqueeze(2) + scores.unsqueeze(1)  # (N, K, C)
+    active = valid[:, :, None] & ~is_target[:, None, :] & (violation._data > 0)
+    loss = _where(active, violation, 0.0).sum((1, 2)) / max(classes, 1)
+    if x.ndim < 2:
+        loss = loss.reshape(())
+    return _reduced(loss, reduction)
+
+
+def _multilabel_rows(x: Tensor, t: Tensor, op: str) -> tuple[Tensor, np.ndarray, np.ndarray]:
+    """(scores (N, C), listed classes (N, C) with 0 in place of the padding, the mask of the
+    entries before each row's first -1), checked as PyTorch checks them."""
+    if x.ndim > 2 or (x.ndim >= 1 and x.shape[-1] == 0):
+        raise RuntimeError(f"{op}: Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(x.shape)}")
+    if tuple(t.shape) != tuple(x.shape):
+        raise RuntimeError(f"{op}: inconsistent target size: {list(t.shape)} for input of size: "
+                           f"{list(x.shape)}")
+    if t._data.dtype != np.int64:
+        raise RuntimeError(f"{op}: expected scalar type Long but found "
+                           f"{_dtypes.torch_name(t._data.dtype)} (class-index targets must be "
+                           "int64; convert them with .long())")
+    classes = x.shape[-1] if x.ndim else 1
+    scores = x.reshape(-1, classes)
+    listed = t._data.reshape(-1, classes)
+    valid = np.cumsum(listed == -1, axis=1) == 0  # before the first -1
+    if ((listed < 0) | (listed >= classes))[valid].any():
+        raise RuntimeError(f"{op}: argument #2 'target' is out of range (class indices must lie "
+                           f"in [0, {classes}), each row ended by -1)")
+    return scores, np.where(valid, listed, 0), valid
