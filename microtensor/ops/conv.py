@@ -1,4 +1,6 @@
-"""Convolution and pooling: ``conv2d``, ``max_pool2d``, ``avg_pool2d`` (NCHW, PyTorch semantics).
+"""Convolution and pooling: ``conv2d``, ``conv1d``, ``max_pool2d``, ``avg_pool2d`` (NCHW, PyTorch
+semantics). A 1-d convolution is a 2-d one over an image of height 1: ``conv1d`` reshapes and
+calls the same kernels.
 
 This module checks the arguments (PyTorch's rules and error messages) and defines the ``Op``s;
 the arithmetic on arrays is in ``conv_fast.py`` (convolution as matrix products, im2col) and
@@ -28,7 +30,7 @@ from microtensor.ops.pool_fast import (
 )
 from microtensor.tensor import Tensor
 
-__all__ = ["avg_pool2d", "clear_workspace", "conv2d", "max_pool2d"]
+__all__ = ["avg_pool2d", "clear_workspace", "conv1d", "conv2d", "int_single", "max_pool2d"]
 
 IntPair = int | tuple[int, int]
 
@@ -36,7 +38,8 @@ IntPair = int | tuple[int, int]
 
 
 def _conv_padding(
-    padding: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]
+    padding: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+    op: str = "conv2d",
 ) -> tuple[int, int, int, int]:
     """PyTorch's conv padding argument as (top, bottom, left, right).
 
@@ -50,17 +53,17 @@ def _conv_padding(
         if padding == "same":
             if stride != (1, 1):
                 raise RuntimeError(
-                    f"conv2d: padding='same' is not supported for strided convolutions "
+                    f"{op}: padding='same' is not supported for strided convolutions "
                     f"(stride {stride}); use stride=1 or give the padding as numbers"
                 )
             total_h = dilation[0] * (kernel[0] - 1)
             total_w = dilation[1] * (kernel[1] - 1)
             return (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
         raise RuntimeError(
-            f"conv2d: Invalid padding string: {padding!r}; expected 'same' or 'valid' (or an int "
+            f"{op}: Invalid padding string: {padding!r}; expected 'same' or 'valid' (or an int "
             "or a pair of ints)"
         )
-    ph, pw = int_pair(padding, "padding", "conv2d", minimum=0)
+    ph, pw = int_pair(padding, "padding", op, minimum=0)
     return (ph, ph, pw, pw)
 
 
@@ -208,11 +211,18 @@ def conv2d(
     _check_conv_weight(w, op)
     stride2 = int_pair(stride, "stride", op, minimum=1)
     dilation2 = int_pair(dilation, "dilation", op, minimum=1)
+    return _checked_conv2d(op, x, w, b, stride2, padding, dilation2, groups)
+
+
+def _checked_conv2d(op: str, x: Tensor, w: Tensor, b: Tensor | None, stride2: tuple[int, int],
+                    padding: Any, dilation2: tuple[int, int], groups: Any) -> Tensor:
+    """conv2d once input, weight, stride and dilation are known to be well formed (conv1d
+    comes here too, with H = 1)."""
     if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
         raise RuntimeError(f"{op}: groups must be a positive integer, got {groups!r}")
     groups = int(groups)
     kernel = (w.shape[2], w.shape[3])
-    pads = _conv_padding(padding, kernel, stride2, dilation2)
+    pads = _conv_padding(padding, kernel, stride2, dilation2, op)
 
     c_in = x.shape[-3]
     c_out = w.shape[0]
@@ -437,3 +447,61 @@ def avg_pool2d(
         x, kernel_size=kernel, stride=stride2, padding=pad, ceil_mode=bool(ceil_mode),
         count_include_pad=bool(count_include_pad), divisor_override=divisor_override,
     )
+
+
+# =========================================================================== 1-d convolution
+
+
+def int_single(value: Any, name: str, op: str, minimum: int | None = None) -> int:
+    """A 1-d op's size argument: an int or a list/tuple of one int (PyTorch's ``_single``)."""
+    if isinstance(value, tuple | list):
+        if len(value) != 1:
+            raise RuntimeError(
+                f"{op}: expected {name} to be a single integer value or a list of 1 values to "
+                f"match the convolution dimensions, but got {name}={list(value)}"
+            )
+        value = value[0]
+    return int_pair(value, name, op, minimum=minimum)[0]
+
+
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] | str = 0,
+    dilation: int | tuple[int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D convolution (cross-correlation) over (N, C_in, L) or unbatched (C_in, L), as PyTorch's.
+
+    ``weight``: (C_out, C_in/groups, k). Computed as ``conv2d`` of the input viewed as
+    (N, C_in, 1, L) with the weight viewed as (C_out, C_in/groups, 1, k), so it runs on the fast
+    2-d kernels; the gradients are those of conv2d, reshaped back (first order only).
+    L_out = (L + 2*padding - dilation*(k-1) - 1) // stride + 1.
+    """
+    op = "conv1d"
+    x = tensor_argument(input, "input", 1, op)
+    w = tensor_argument(weight, "weight", 2, op)
+    b = None if bias is None else tensor_argument(bias, "bias", 3, op)
+    if w.ndim != 3:
+        raise RuntimeError(
+            f"{op}: weight must be 3-D (out_channels, in_channels/groups, kernel_size), got "
+            f"weight of size {list(w.shape)}"
+        )
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: "
+            f"{list(x.shape)}; add a batch dimension with x.unsqueeze(0) or reshape the input"
+        )
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got dtype {x.dtype}; "
+                           "convert it first, e.g. x.float()")
+    stride1 = int_single(stride, "stride", op, minimum=1)
+    dilation1 = int_single(dilation, "dilation", op, minimum=1)
+    if not isinstance(padding, str):
+        padding = (0, int_single(padding, "padding", op, minimum=0))
+    image = x.unsqueeze(-2)
+    out = _checked_conv2d(op, image, w.unsqueeze(-2), b, (1, stride1), padding, (1, dilation1),
+                          groups)
+    return out.squeeze(-2)
