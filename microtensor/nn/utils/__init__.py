@@ -10,6 +10,7 @@ import numpy as np
 
 from microtensor.autograd.grad_mode import no_grad
 from microtensor.nn.regularization import l1_penalty, l2_penalty
+from microtensor.nn.utils import rnn
 from microtensor.ops.shape import cat, reshape
 from microtensor.tensor import Tensor
 
