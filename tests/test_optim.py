@@ -280,6 +280,10 @@ ALL_OPTIMIZERS = [
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
     (optim.NAdam, dict(lr=0.02, weight_decay=0.01)),
     (optim.Lion, dict(lr=0.01, weight_decay=0.1)),
+    (optim.RAdam, dict(lr=0.05, weight_decay=0.01, decoupled_weight_decay=True)),
+    (optim.Adadelta, dict(lr=1.0, rho=0.8, weight_decay=0.01)),
+    (optim.Adamax, dict(lr=0.05, weight_decay=0.01)),
+    (optim.ASGD, dict(lr=0.05, lambd=0.01, t0=2)),
 ]
 ALL_IDS = [c.__name__ for c, _ in ALL_OPTIMIZERS]
 

@@ -44,6 +44,9 @@ __all__ = [
     "ExponentialLR",
     "PolynomialLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "OneCycleLR",
     "SequentialLR",
     "ChainedScheduler",
     "ReduceLROnPlateau",
@@ -482,6 +485,423 @@ class CosineAnnealingLR(LRScheduler):
             eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / t_max)) / 2
             for base_lr in self.base_lrs
         ]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing with warm restarts (SGDR; Loshchilov & Hutter, 2017).
+
+    Within a cycle of T_i epochs the lr follows a half cosine from base_lr down to ``eta_min``,
+    then jumps back to base_lr (a "warm restart"); each cycle is ``T_mult`` times longer than
+    the one before (T_0, T_0·T_mult, T_0·T_mult², ...)::
+
+        lr = η_min + (base_lr − η_min) · (1 + cos(π · T_cur / T_i)) / 2
+
+    where T_cur counts the epochs (possibly fractional) since the last restart.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        T_0: length of the first cycle, a positive int.
+        T_mult: growth factor of the cycle length, an int ≥ 1 (default 1).
+        eta_min: the minimum lr (default 0).
+        last_epoch: see :class:`LRScheduler`.
+
+    ``step()`` advances one epoch; ``step(epoch)`` jumps to ``epoch``, which may be fractional
+    (``scheduler.step(epoch + i / iters_per_epoch)`` inside the batch loop): with T_mult > 1 the
+    cycle holding it is the n with T_0·(T_mult^n − 1)/(T_mult − 1) ≤ epoch, n = ⌊log_T_mult(
+    epoch·(T_mult − 1)/T_0 + 1)⌋. ``last_epoch`` is then ⌊epoch⌋.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,
+        T_mult: int = 1,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(
+                f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}"
+            )
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur: float = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        one_plus_cos = 1 + math.cos(math.pi * self.T_cur / self.T_i)
+        return [
+            self.eta_min + (base_lr - self.eta_min) * one_plus_cos / 2 for base_lr in self.base_lrs
+        ]
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch, or jump to ``epoch`` (fractional values allowed)."""
+        self._step_count += 1
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:  # restart; the next cycle is T_mult times longer
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            self._jump_to(epoch)
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+            group["lr"] = lr
+        self._last_lr = _current_lrs(self.optimizer)
+
+    def _jump_to(self, epoch: float) -> None:
+        """Set the cycle length T_i and the position T_cur in it for an absolute ``epoch``."""
+        if epoch < 0:
+            raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+        if epoch < self.T_0:
+            self.T_i, self.T_cur = self.T_0, epoch
+        elif self.T_mult == 1:
+            self.T_cur = epoch % self.T_0
+        else:
+            n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+            self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+            self.T_i = self.T_0 * self.T_mult**n
+
+
+# ---------------------------------------------------------------------------------- cyclical
+def _one_per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
+    """``value`` repeated for every parameter group, or checked to have one entry per group."""
+    n_groups = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n_groups:
+            raise ValueError(
+                f"{name} must have the same length as optimizer.param_groups. "
+                f"{name} has {len(value)} values, param_groups has {n_groups}."
+            )
+        return list(value)
+    return [value] * n_groups
+
+
+def _momentum_kind(optimizer: Optimizer) -> bool:
+    """Whether the optimizer's momentum is β₁ of ``betas`` (Adam-like) rather than
+    ``momentum`` (SGD, RMSprop); raises if it has neither."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            "optimizer must support momentum or beta1 with `cycle_momentum` option enabled "
+            f"({type(optimizer).__name__} has neither 'momentum' nor 'betas'; pass "
+            "cycle_momentum=False)"
+        )
+    return "betas" in optimizer.defaults
+
+
+def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+def _start_momentum_cycle(
+    optimizer: Optimizer, base_momentum: Any, max_momentum: Any, use_beta1: bool
+) -> tuple[list[float], list[float]]:
+    """Record base/max momentum in every group and start each group at its max momentum."""
+    base_momentums = _one_per_group("base_momentum", optimizer, base_momentum)
+    max_momentums = _one_per_group("max_momentum", optimizer, max_momentum)
+    for group, low, high in zip(optimizer.param_groups, base_momentums, max_momentums, strict=True):
+        _set_momentum(group, high, use_beta1)
+        group["max_momentum"] = high
+        group["base_momentum"] = low
+    return base_momentums, max_momentums
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rate (Smith, 2017): the lr goes back and forth between ``base_lr``
+    and ``max_lr`` along a triangle, one *step* per batch.
+
+    A cycle is ``step_size_up`` steps up and ``step_size_down`` steps down (total S). At step t::
+
+        c = ⌊1 + t/S⌋                            the cycle, counted from 1
+        x = 1 + t/S − c                          position in the cycle, in [0, 1)
+        h = x/r if x ≤ r else (x − 1)/(r − 1)    height of the triangle, r = step_size_up/S
+        lr = base_lr + (max_lr − base_lr) · h · scale
+
+    with scale = 1 ("triangular"), 1/2^(c−1) ("triangular2": the amplitude halves each cycle),
+    γ^t ("exp_range"), or ``scale_fn(c)`` / ``scale_fn(t)`` for a custom function
+    (``scale_mode`` "cycle" / "iterations"). With ``cycle_momentum`` the momentum (or Adam's β₁)
+    moves the opposite way: momentum = max_m − (max_m − base_m) · h · scale.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        base_lr: the lower lr, one number or one per group (it replaces the groups' lr).
+        max_lr: the upper lr, one number or one per group.
+        step_size_up: steps of the rising half (default 2000).
+        step_size_down: steps of the falling half (default: ``step_size_up``).
+        mode: "triangular", "triangular2" or "exp_range" (ignored if ``scale_fn`` is given).
+        gamma: γ of "exp_range" (default 1).
+        scale_fn: a custom amplitude function of one argument.
+        scale_mode: "cycle" or "iterations", what ``scale_fn`` receives.
+        cycle_momentum: cycle the momentum too (default True; needs ``momentum`` or ``betas``).
+        base_momentum, max_momentum: the momentum bounds (default 0.8, 0.9).
+        last_epoch: see :class:`LRScheduler`.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | Sequence[float],
+        max_lr: float | Sequence[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.8,
+        max_momentum: float | Sequence[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(
+                f"mode is invalid and scale_fn is None (mode {mode!r}; use 'triangular', "
+                "'triangular2' or 'exp_range', or give a scale_fn)"
+            )
+        base_lrs = _one_per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs, strict=True):
+                group["lr"] = lr
+        self.max_lrs = _one_per_group("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        # The built-in modes fix what the amplitude function receives.
+        self.scale_mode = (
+            scale_mode
+            if scale_fn is not None
+            else ("iterations" if mode == "exp_range" else "cycle")
+        )
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = _momentum_kind(optimizer)
+            self.base_momentums = _one_per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _one_per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                _start_momentum_cycle(optimizer, base_momentum, max_momentum, self.use_beta1)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude factor of cycle (or step) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            height = x / self.step_ratio
+        else:
+            height = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [
+            base_lr + (max_lr - base_lr) * height * scale
+            for base_lr, max_lr in zip(self.base_lrs, self.max_lrs, strict=True)
+        ]
+        if self.cycle_momentum:
+            for group, low, high in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums, strict=True
+            ):
+                _set_momentum(group, high - (high - low) * height * scale, self.use_beta1)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """As the base class; a custom ``scale_fn`` is saved as its attributes (``None`` for a
+        plain function), as PyTorch does."""
+        state = {
+            key: _copy_plain(value)
+            for key, value in vars(self).items()
+            if key not in ("optimizer", "_scale_fn_custom")
+        }
+        fn = self._scale_fn_custom
+        state["_scale_fn_custom"] = None if fn is None or _is_plain_function(fn) else dict(vars(fn))
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved_fn = state.pop("_scale_fn_custom", None)
+        super().load_state_dict(state)
+        if saved_fn is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(saved_fn)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin, 2019): warm up to ``max_lr``, then anneal far below
+    the start, in ``total_steps`` steps (one per batch).
+
+    Phases (two, or three with ``three_phase``), each annealing from a start to an end value
+    along a half cosine, end + (start − end)·(1 + cos(π·p))/2, or a line (``anneal_strategy``),
+    p going from 0 to 1 over the phase::
+
+        initial_lr = max_lr / div_factor,   min_lr = initial_lr / final_div_factor
+        two phases:   initial_lr → max_lr (steps 0 … pct_start·N − 1), max_lr → min_lr (… N − 1)
+        three phases: initial_lr → max_lr, max_lr → initial_lr (… 2·pct_start·N − 2),
+                      initial_lr → min_lr (… N − 1)
+
+    With ``cycle_momentum`` the momentum (or Adam's β₁) moves the opposite way, between
+    ``max_momentum`` and ``base_momentum`` (and stays at max in the third phase).
+
+    Args:
+        optimizer: the wrapped optimizer.
+        max_lr: the peak lr, one number or one per group.
+        total_steps: N; or give ``epochs`` and ``steps_per_epoch`` (N = their product).
+        pct_start: the fraction of N spent warming up (default 0.3), a float in [0, 1].
+        anneal_strategy: "cos" (default) or "linear".
+        cycle_momentum: cycle the momentum (default True).
+        base_momentum, max_momentum: momentum bounds (default 0.85, 0.95).
+        div_factor: initial_lr = max_lr / div_factor (default 25).
+        final_div_factor: min_lr = initial_lr / final_div_factor (default 1e4).
+        three_phase: use the three-phase schedule (default False).
+        last_epoch: see :class:`LRScheduler`.
+
+    Stepping more than N times raises ``ValueError``, as in PyTorch.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | Sequence[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.85,
+        max_momentum: float | Sequence[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.total_steps = _one_cycle_total_steps(total_steps, epochs, steps_per_epoch)
+        self._schedule_phases = _one_cycle_phases(pct_start, self.total_steps, three_phase)
+        if not isinstance(pct_start, float) or pct_start < 0 or pct_start > 1:
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
+            )
+        self._anneal_func_type = anneal_strategy
+        max_lrs = _one_per_group("max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for group, peak in zip(optimizer.param_groups, max_lrs, strict=True):
+                group["initial_lr"] = peak / div_factor
+                group["max_lr"] = peak
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = _momentum_kind(optimizer)
+            if last_epoch == -1:
+                _start_momentum_cycle(optimizer, base_momentum, max_momentum, self.use_beta1)
+        super().__init__(optimizer, last_epoch)
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(
+                f"Tried to step {step} times. The specified number of total steps is "
+                f"{self.total_steps}"
+            )
+        lrs = []
+        for group in self.optimizer.param_groups:
+            phase, pct = self._phase_of(step)
+            lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
+            if self.cycle_momentum:
+                momentum = self._anneal(
+                    group[phase["start_momentum"]], group[phase["end_momentum"]], pct
+                )
+                _set_momentum(group, momentum, self.use_beta1)
+        return lrs
+
+    def _phase_of(self, step: int) -> tuple[dict[str, Any], float]:
+        """The phase holding ``step`` and the fraction of it done (the last phase runs on)."""
+        start_step = 0.0
+        last = len(self._schedule_phases) - 1
+        for i, phase in enumerate(self._schedule_phases):
+            end_step = phase["end_step"]
+            if step <= end_step or i == last:
+                return phase, (step - start_step) / (end_step - start_step)
+            start_step = end_step
+        raise AssertionError("unreachable: the last phase always matches")
+
+
+def _one_cycle_total_steps(
+    total_steps: int | None, epochs: int | None, steps_per_epoch: int | None
+) -> int:
+    if total_steps is not None:
+        if not isinstance(total_steps, int) or total_steps <= 0:
+            raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+        return total_steps
+    if epochs is None or steps_per_epoch is None:
+        raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+    if not isinstance(epochs, int) or epochs <= 0:
+        raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+    if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
+        raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
+    return epochs * steps_per_epoch
+
+
+def _one_cycle_phases(pct_start: float, total_steps: int, three_phase: bool) -> list[dict]:
+    """The phases of the 1cycle policy: the step each ends at and the group keys it goes
+    between (``initial_lr``, ``max_lr``, ``min_lr``; ``max_momentum``, ``base_momentum``)."""
+    up_end = float(pct_start * total_steps) - 1
+
+    def phase(end_step: float, lrs: tuple[str, str], momenta: tuple[str, str]) -> dict:
+        return {
+            "end_step": end_step,
+            "start_lr": lrs[0],
+            "end_lr": lrs[1],
+            "start_momentum": momenta[0],
+            "end_momentum": momenta[1],
+        }
+
+    warmup = phase(up_end, ("initial_lr", "max_lr"), ("max_momentum", "base_momentum"))
+    if not three_phase:
+        return [
+            warmup,
+            phase(total_steps - 1, ("max_lr", "min_lr"), ("base_momentum", "max_momentum")),
+        ]
+    return [
+        warmup,
+        phase(
+            float(2 * pct_start * total_steps) - 2,
+            ("max_lr", "initial_lr"),
+            ("base_momentum", "max_momentum"),
+        ),
+        phase(total_steps - 1, ("initial_lr", "min_lr"), ("max_momentum", "max_momentum")),
+    ]
 
 
 # ---------------------------------------------------------------------------------- combinators
