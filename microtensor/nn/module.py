@@ -30,7 +30,9 @@ import numpy as np
 from microtensor import _dtypes
 from microtensor.autograd.grad_mode import no_grad
 from microtensor.autograd.versions import VersionCounter
-from microtensor.tensor import Tensor
+from microtensor.device import check_device
+from microtensor.ops.shape import cat, reshape
+from microtensor.tensor import Tensor, to_arguments
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys", "RemovableHandle"]
 
@@ -77,7 +79,7 @@ class Parameter(Tensor):
 
 
 # The result of load_state_dict(strict=False), as in PyTorch.
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+IncompatibleKeys = namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class RemovableHandle:
@@ -85,13 +87,17 @@ class RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
+    def __init__(self, hooks: dict[int, Callable[..., Any]],
+                 flag_sets: tuple[set[int], ...] = ()) -> None:
         self._hooks = hooks
+        self._flag_sets = flag_sets  # sets of ids (with_kwargs, always_call) to clean up
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        for flags in self._flag_sets:
+            flags.discard(self.id)
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -127,6 +133,11 @@ class Module:
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_forward_pre_hooks", {})
         object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_backward_pre_hooks", {})
+        object.__setattr__(self, "_backward_hooks", {})
+        # ids of the hooks registered with_kwargs=True / always_call=True
+        object.__setattr__(self, "_hooks_with_kwargs", set())
+        object.__setattr__(self, "_hooks_always_called", set())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -134,30 +145,111 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):
-            return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)  # the common case: no hooks, no overhead
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``forward`` with PyTorch's hook order: forward pre-hooks; the backward hooks' wrapping
+        of the inputs; ``forward``; forward hooks; the backward hooks' wrapping of the output."""
+        args, kwargs = self._run_forward_pre_hooks(args, kwargs)
+        backward_hooks = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_hooks = _BackwardHooks(self)
+            args = backward_hooks.wrap_inputs(args)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for key, hook in list(self._forward_hooks.items()):
+                if key in self._hooks_always_called:  # always_call=True: run, then re-raise
+                    self._call_forward_hook(key, hook, args, kwargs, None)
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            result = self._call_forward_hook(key, hook, args, kwargs, output)
             if result is not None:
                 output = result
+        if backward_hooks is not None:
+            output = backward_hooks.wrap_outputs(output)
         return output
 
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, args)`` runs before ``forward``; it may return replacement args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+    def _run_forward_pre_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]
+                               ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is None:
+                    continue
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {result}.")
+                args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        return args, kwargs
+
+    def _call_forward_hook(self, key: int, hook: Callable[..., Any], args: tuple[Any, ...],
+                           kwargs: dict[str, Any], output: Any) -> Any:
+        if key in self._hooks_with_kwargs:
+            return hook(self, args, kwargs, output)
+        return hook(self, args, output)
+
+    def _add_hook(self, hooks: dict[int, Callable[..., Any]], hook: Callable[..., Any],
+                  prepend: bool, with_kwargs: bool = False, always_call: bool = False
+                  ) -> RemovableHandle:
+        handle = RemovableHandle(hooks, (self._hooks_with_kwargs, self._hooks_always_called))
+        if prepend:  # rebuild the dict in place: the handle holds this very dict
+            others = list(hooks.items())
+            hooks.clear()
+            hooks[handle.id] = hook
+            hooks.update(others)
+        else:
+            hooks[handle.id] = hook
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        if always_call:
+            self._hooks_always_called.add(handle.id)
         return handle
 
-    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after ``forward``; it may return a new output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward`` and may return replacement args (a
+        tuple, or one value that becomes a 1-tuple). With ``with_kwargs=True`` it is called as
+        ``hook(module, args, kwargs)`` and may return ``(new_args, new_kwargs)``.
+        ``prepend=True`` runs it before the hooks registered earlier."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False
+                              ) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward`` and may return a new output
+        (``hook(module, args, kwargs, output)`` with ``with_kwargs=True``). With
+        ``always_call=True`` it also runs, with ``output=None``, when ``forward`` raises."""
+        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs, always_call)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are
+        known, before they flow into the module; it may return a replacement ``grad_output``.
+
+        ``grad_output`` has one entry per output tensor (the output itself or the tensors of a
+        returned tuple/list).
+        """
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the
+        module's positional inputs are known; it may return a replacement ``grad_input``.
+
+        ``grad_input`` has one entry per positional argument of the call (``None`` for
+        arguments that are not floating point tensors, and all ``None`` when no input requires a
+        gradient; then the hook runs as soon as ``grad_output`` is known). Gradients of
+        parameters are not in ``grad_input``: use ``param.register_hook`` for those.
+        """
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -168,7 +260,7 @@ class Module:
                     "cannot assign parameters before Module.__init__() call; call "
                     "super().__init__() first in your module's __init__"
                 )
-            self._forget(name)
+            self._forget(name, keep="_parameters")  # a replaced parameter keeps its place
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -183,7 +275,7 @@ class Module:
                     "cannot assign a module before Module.__init__() call; call "
                     "super().__init__() first in your module's __init__"
                 )
-            self._forget(name)
+            self._forget(name, keep="_modules")
             self._modules[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
@@ -202,12 +294,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from every registry and the instance dict (before re-registering)."""
+    def _forget(self, name: str, keep: str) -> None:
+        """Remove ``name`` from the instance dict and every registry but ``keep`` (the one it is
+        about to be stored in again, where it keeps its place in the order)."""
         self.__dict__.pop(name, None)
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        self._buffers.pop(name, None)
+        for registry in ("_parameters", "_modules", "_buffers"):
+            if registry != keep:
+                getattr(self, registry).pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name: str) -> Any:
@@ -290,11 +383,35 @@ class Module:
         """The module at a dotted path such as ``"features.0"`` (``""`` is this module)."""
         module = self
         for item in target.split(".") if target else []:
-            child = module._modules.get(item)
-            if not isinstance(child, Module):
-                raise AttributeError(f"{type(module).__name__} has no submodule `{item}`")
-            module = child
+            if not hasattr(module, item):
+                raise AttributeError(f"{module._get_name()} has no attribute `{item}` "
+                                     f"(no submodule `{item}`)")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
         return module
+
+    def _owner_and_name(self, target: str) -> tuple[Module, str]:
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        return module, name
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path such as ``"features.0.weight"``."""
+        module, name = self._owner_and_name(target)
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as ``"bn.running_mean"``."""
+        module, name = self._owner_and_name(target)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
 
     # ------------------------------------------------------------------ walking the tree
     def named_modules(self, memo: set[int] | None = None, prefix: str = "",
@@ -330,7 +447,8 @@ class Module:
 
     def _named_members(self, registry: str, prefix: str, recurse: bool,
                        remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
         seen: set[int] = set()
         for module_prefix, module in modules:
             for name, value in getattr(module, registry).items():
@@ -413,28 +531,48 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Cast floating point parameters and buffers to a dtype (devices are accepted and
-        ignored: microtensor runs on the CPU)."""
-        dtype = kwargs.get("dtype")
-        for arg in args:
-            if not (isinstance(arg, str) or arg is None):
-                dtype = arg
+        """Cast the floating point parameters, gradients and buffers to a dtype, in place.
+
+        PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``
+        and keywords. The only device is the CPU: ``"cpu"``/``mt.device("cpu")`` change
+        nothing, ``"cuda"`` raises like a CPU-only PyTorch. Integer buffers (BatchNorm's
+        ``num_batches_tracked``) keep their dtype.
+        """
+        dtype, _ = to_arguments(args, dict(kwargs))
         if dtype is None:
             return self
-        target = _dtypes.resolve(dtype)
-        if target.kind != "f":
-            raise TypeError(f"Module.to only accepts floating point dtypes, got {target}")
+        if dtype.kind not in "fc":
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
+                            f"got desired dtype=torch.{dtype}")
+        converted_kinds = "fc" if dtype.kind == "c" else "f"
         return self._apply_to_tensors(
-            lambda a: a.astype(target) if a.dtype.kind == "f" and a.dtype != target else a
+            lambda a: a.astype(dtype) if a.dtype.kind in converted_kinds and a.dtype != dtype
+            else a
         )
 
     def double(self) -> Module:
-        return self.to(np.float64)
+        """Cast floating point parameters and buffers to float64."""
+        return self.to(_dtypes.float64)
 
     def float(self) -> Module:
-        return self.to(np.float32)
+        """Cast floating point parameters and buffers to float32."""
+        return self.to(_dtypes.float32)
+
+    def half(self) -> Module:
+        """Cast floating point parameters and buffers to float16."""
+        return self.to(_dtypes.float16)
+
+    def bfloat16(self) -> Module:
+        """Raises: NumPy has no bfloat16 (``mt.bfloat16`` explains what to use instead)."""
+        return self.to(_dtypes.bfloat16)
 
     def cpu(self) -> Module:
+        """Nothing to move: microtensor's tensors live on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises like a CPU-only PyTorch (no GPU here)."""
+        check_device("cuda" if device is None else device)
         return self
 
     # ------------------------------------------------------------------ checkpoints
@@ -460,14 +598,18 @@ class Module:
                                   keep_vars=keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
-                        ) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into the existing parameters and buffers, in place.
 
         Every problem is collected before raising one ``RuntimeError`` that names them all:
         missing keys and unexpected keys (only when ``strict``), and, always, values that are
         not tensors (a Python list or number, as in PyTorch) and shape mismatches.
         Returns ``(missing_keys, unexpected_keys)`` as a named tuple.
+
+        ``assign=True`` stores the given tensors themselves instead of copying into the
+        existing ones (each parameter keeps its ``requires_grad``), as in PyTorch; an optimizer
+        built before then holds the old parameters.
 
         A value may be a Tensor or, unlike in PyTorch (which accepts tensors only), a NumPy
         array of booleans or numbers, the data of microtensor's tensors; it is cast to the
@@ -503,6 +645,9 @@ class Module:
                         f"{tuple(target.shape)}."
                     )
                     continue
+                if assign and isinstance(value, Tensor):
+                    self._assign(key, value, target)
+                    continue
                 np.copyto(target._data, array, casting="unsafe")
                 target._bump_version()
         if strict:
@@ -518,6 +663,14 @@ class Module:
                 + "\n\t".join(errors)
             )
         return IncompatibleKeys(missing, unexpected)
+
+    def _assign(self, key: str, value: Tensor, target: Tensor) -> None:
+        """``load_state_dict(assign=True)`` for one entry: ``value`` replaces ``target``."""
+        owner, name = self._owner_and_name(key)
+        if isinstance(target, Parameter):
+            owner._parameters[name] = Parameter(value, requires_grad=target.requires_grad)
+        else:
+            owner._buffers[name] = value
 
     # ------------------------------------------------------------------ display
     def extra_repr(self) -> str:
@@ -546,3 +699,121 @@ def _indent(text: str, spaces: int) -> str:
     """Indent every line but the first (how nested modules are shown)."""
     first, *rest = text.split("\n")
     return "\n".join([first] + [" " * spaces + line for line in rest])
+
+
+# ---------------------------------------------------------------------------------- backward hooks
+class _BackwardHooks:
+    """The full backward (pre-)hooks of one module call, built on tensor hooks.
+
+    The floating point tensors among the inputs are joined into one flat tensor (``cat`` of
+    their flattened values) and handed to ``forward`` as slices of it; the output tensors are
+    joined the same way. A tensor hook on a joined tensor then sees the gradients of all the
+    pieces at once, complete (the engine runs a node's hooks after every consumer has sent its
+    gradient): for the outputs that is ``grad_output``, for the inputs ``grad_input``.
+    Joining copies the values, so modules without backward hooks never pay for it.
+    """
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.n_inputs = 0
+        self.input_positions: list[int] = []
+        self.grad_output: tuple[Any, ...] = ()
+
+    def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        self.n_inputs = len(args)
+        positions = [i for i, a in enumerate(args) if _is_float_tensor(a)]
+        if not any(args[i]._requires_grad for i in positions) or not _recording():
+            return args
+        self.input_positions = positions
+        pieces = _join_through_hook([args[i] for i in positions], self._on_grad_input)
+        wrapped = list(args)
+        for i, piece in zip(positions, pieces):
+            wrapped[i] = piece
+        return tuple(wrapped)
+
+    def wrap_outputs(self, output: Any) -> Any:
+        tensors = [output] if isinstance(output, Tensor) else (
+            list(output) if isinstance(output, tuple | list) else [])
+        positions = [i for i, t in enumerate(tensors)
+                     if _is_float_tensor(t) and t._requires_grad]
+        if not positions or not _recording():
+            return output
+        self.n_outputs = len(tensors)
+        self.output_positions = positions
+        pieces = _join_through_hook([tensors[i] for i in positions], self._on_grad_output)
+        for i, piece in zip(positions, pieces):
+            tensors[i] = piece
+        return tensors[0] if isinstance(output, Tensor) else type(output)(tensors)
+
+    def _on_grad_output(self, grads: list[Tensor]) -> list[Any]:
+        grad_output = _spread(grads, self.output_positions, self.n_outputs)
+        for hook in list(self.module._backward_pre_hooks.values()):
+            result = hook(self.module, grad_output)
+            if result is not None:
+                grad_output = _checked_grads(result, len(grad_output), "grad_output")
+        self.grad_output = grad_output
+        if not self.input_positions:  # no input needs a gradient: the full hooks run now
+            self._run_full_hooks((None,) * self.n_inputs)
+        return [grad_output[i] for i in self.output_positions]
+
+    def _on_grad_input(self, grads: list[Tensor]) -> list[Any]:
+        grad_input = self._run_full_hooks(_spread(grads, self.input_positions, self.n_inputs))
+        return [grad_input[i] for i in self.input_positions]
+
+    def _run_full_hooks(self, grad_input: tuple[Any, ...]) -> tuple[Any, ...]:
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                grad_input = _checked_grads(result, len(grad_input), "grad_input")
+        return grad_input
+
+
+def _is_float_tensor(value: Any) -> bool:
+    return isinstance(value, Tensor) and value._data.dtype.kind in "fc"
+
+
+def _recording() -> bool:
+    from microtensor.autograd.grad_mode import grad_state
+
+    return grad_state.enabled
+
+
+def _spread(grads: list[Any], positions: list[int], length: int) -> tuple[Any, ...]:
+    """The gradients at ``positions`` of a tuple of ``length`` entries, None elsewhere."""
+    spread: list[Any] = [None] * length
+    for i, grad in zip(positions, grads):
+        spread[i] = grad
+    return tuple(spread)
+
+
+def _checked_grads(result: Any, expected: int, what: str) -> tuple[Any, ...]:
+    if isinstance(result, Tensor):
+        result = (result,)
+    if not isinstance(result, tuple | list):
+        raise TypeError(f"a backward hook must return None or a tuple of {what} tensors, got "
+                        f"{type(result).__name__}")
+    if len(result) != expected:
+        raise RuntimeError(f"Backward hook returned an invalid number of {what}, got "
+                           f"{len(result)}, but expected {expected}")
+    return tuple(result)
+
+
+def _join_through_hook(tensors: list[Tensor],
+                       on_grads: Callable[[list[Tensor]], list[Any]]) -> list[Tensor]:
+    """``tensors`` again, as pieces of one joined tensor whose gradient hook calls
+    ``on_grads(gradients of the pieces)``; the gradients it returns (None: zeros) flow on."""
+    shapes = [t.shape for t in tensors]
+    bounds = np.cumsum([0] + [t.numel() for t in tensors]).tolist()
+    joined = cat([reshape(t, (-1,)) for t in tensors])
+
+    def hook(grad: Tensor) -> Tensor:
+        pieces = [reshape(grad[a:b], shape) for a, b, shape in zip(bounds, bounds[1:], shapes)]
+        replaced = on_grads(pieces)
+        flat = [reshape(g, (-1,)) if g is not None
+                else Tensor._make(np.zeros(b - a, dtype=grad.dtype))
+                for g, a, b in zip(replaced, bounds, bounds[1:])]
+        return cat(flat).to(grad.dtype)
+
+    joined.register_hook(hook)
+    return [reshape(joined[a:b], shape).to(t.dtype)
+            for t, a, b, shape in zip(tensors, bounds, bounds[1:], shapes)]

@@ -1,46 +1,19 @@
-"""Datasets and mini-batches: ``Dataset``, ``TensorDataset``, ``DataLoader``, ``random_split``.
-
-The names and behaviour follow ``torch.utils.data``::
-
-    dataset = TensorDataset(images, labels)             # sample i is (images[i], labels[i])
-    train, val = random_split(dataset, [0.8, 0.2], generator=mt.Generator(0))
-    for x, y in DataLoader(train, batch_size=64, shuffle=True):
-        ...                                              # x: (64, ...) tensor, y: (64,) tensor
-
-Batch, mini-batch and stochastic gradient descent are one loop with three batch sizes: with
-``batch_size=len(dataset)`` every step sees the whole data set (batch gradient descent), with
-``batch_size=B`` a random mini-batch of B samples (mini-batch SGD, the usual choice), and with
-``batch_size=1`` a single sample (pure stochastic gradient descent).
-
-Speed: a ``DataLoader`` over a ``TensorDataset`` (or a ``Subset`` of one, as ``random_split``
-returns) builds each batch by indexing the stored tensors once with an array of indices, not by
-fetching samples one at a time and stacking them. Datasets that transform each sample (random
-augmentation) or a custom ``collate_fn`` take the per-sample path, as in PyTorch.
-"""
+"""Data sets: map-style (``Dataset``: ``dataset[i]`` and ``len``) and iterable-style
+(``IterableDataset``: ``iter(dataset)``), with the ready-made ``TensorDataset``, ``Subset``,
+``ConcatDataset``, ``ChainDataset``, ``StackDataset`` and ``random_split``."""
 
 from __future__ import annotations
 
 import bisect
 import math
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from microtensor import random as _random
-from microtensor.ops.shape import stack
 from microtensor.tensor import Tensor
-
-__all__ = [
-    "ConcatDataset",
-    "DataLoader",
-    "Dataset",
-    "Subset",
-    "TensorDataset",
-    "default_collate",
-    "random_split",
-]
 
 BatchFetcher = Callable[[np.ndarray], Any]
 """Takes an int64 array of sample indices, returns the collated batch (the fast path)."""
@@ -60,6 +33,10 @@ class Dataset:
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+    # A data set may also define ``__getitems__(indices) -> list of samples`` to fetch a whole
+    # batch at once; ``DataLoader`` calls it instead of ``__getitem__`` per sample (PyTorch's
+    # protocol, see ``StackDataset``).
 
     def _batch_fetcher(self) -> BatchFetcher | None:
         """A function that fetches a whole collated batch at once, or None (the default) if
@@ -185,7 +162,11 @@ class ConcatDataset(Dataset):
     def __init__(self, datasets: Sequence[Any]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("ConcatDataset: datasets should not be an empty sequence")
+            raise AssertionError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset (chain "
+                                     "iterable data sets with ChainDataset or `a + b`)")
         self.cumulative_sizes: list[int] = []
         total = 0
         for d in self.datasets:
@@ -209,165 +190,79 @@ class ConcatDataset(Dataset):
         return self.datasets[which][index - start]
 
 
+class IterableDataset(Dataset):
+    """A data set read as a stream: subclasses implement ``__iter__`` (no indexing).
+
+    For data that arrives in order (a file read line by line, a generator of samples). A
+    ``DataLoader`` over it takes samples in the order the iterator gives them, and accepts no
+    ``shuffle``, ``sampler`` or ``batch_sampler``. ``a + b`` chains two of them.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it, it "
+                        "cannot be indexed")
+
+    def __len__(self) -> int:
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
+
+    def __add__(self, other: Any) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable data sets one after the other."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(len(dataset) for dataset in self.datasets)
+
+
+class StackDataset(Dataset):
+    """Data sets of the same length side by side: sample ``i`` is ``(a[i], b[i], ...)`` for
+    ``StackDataset(a, b)``, or ``{"x": a[i], "y": b[i]}`` for ``StackDataset(x=a, y=b)``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        self.datasets: tuple[Any, ...] | dict[str, Any] = args or kwargs
+        parts = args or tuple(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise ValueError("Size mismatch between datasets: lengths "
+                             + ", ".join(str(len(d)) for d in parts))
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {key: d[index] for key, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """The samples at ``indices`` (a data set's own ``__getitems__`` is used if it has one)."""
+        return [self[i] for i in indices]
+
+    def __len__(self) -> int:
+        return self._length
+
+
 def _batch_fetcher_of(dataset: Any) -> BatchFetcher | None:
     method = getattr(dataset, "_batch_fetcher", None)
     return method() if method is not None else None
 
 
-# ---------------------------------------------------------------------------------- collate
-def default_collate(batch: Sequence[Any]) -> Any:
-    """Merge a list of samples into a batch, as ``torch.utils.data.default_collate`` does.
-
-    * tensors and NumPy arrays are stacked along a new first dimension;
-    * Python ints become an int64 tensor, floats a float64 tensor (as in PyTorch), bools a bool
-      tensor, NumPy scalars a tensor of their dtype;
-    * strings stay a list;
-    * dicts, tuples and lists are collated position by position (key by key): a batch of
-      ``(x, y)`` tuples becomes ``[stacked_x, stacked_y]``; named tuples keep their type.
-    """
-    if len(batch) == 0:
-        raise ValueError("default_collate: got an empty batch")
-    elem = batch[0]
-    if isinstance(elem, Tensor):
-        return stack(list(batch))
-    if isinstance(elem, np.ndarray):
-        if elem.dtype.kind in "OUS":
-            raise TypeError(
-                f"default_collate: cannot batch arrays of dtype {elem.dtype} into a tensor"
-            )
-        return Tensor._make(np.stack(batch))
-    if isinstance(elem, np.generic):
-        return Tensor._make(np.array(batch))
-    if isinstance(elem, bool):
-        return Tensor._make(np.array(batch, dtype=np.bool_))
-    if isinstance(elem, int):
-        return Tensor._make(np.array(batch, dtype=np.int64))
-    if isinstance(elem, float):
-        return Tensor._make(np.array(batch, dtype=np.float64))
-    if isinstance(elem, (str, bytes)):
-        return list(batch)
-    if isinstance(elem, Mapping):
-        return {key: default_collate([sample[key] for sample in batch]) for key in elem}
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
-    if isinstance(elem, Sequence):
-        size = len(elem)
-        if any(len(sample) != size for sample in batch):
-            raise RuntimeError(
-                "default_collate: each sample in the batch should have the same length, got "
-                f"lengths {sorted({len(sample) for sample in batch})}"
-            )
-        return [default_collate(list(field)) for field in zip(*batch)]
-    raise TypeError(
-        "default_collate: a batch must contain tensors, NumPy arrays, numbers, strings, dicts or "
-        f"lists/tuples of those; found {type(elem).__name__}"
-    )
-
-
-# ---------------------------------------------------------------------------------- loader
-class DataLoader:
-    """Iterate over a data set in batches, optionally reshuffled at every epoch.
-
-    Args:
-        dataset: any object with ``__getitem__(int)`` and ``__len__`` (usually a ``Dataset``).
-        batch_size: samples per batch, an int >= 1. ``len(dataset)`` gives batch gradient
-            descent, ``1`` pure stochastic gradient descent, anything between mini-batches.
-        shuffle: draw a new random order at the start of every epoch (every ``iter(loader)``).
-        drop_last: drop the last batch if it has fewer than ``batch_size`` samples.
-        generator: an ``mt.Generator`` to shuffle with; by default the global generator, so
-            ``mt.manual_seed(s)`` makes the order repeatable.
-        collate_fn: merges a list of samples into a batch (default: ``default_collate``).
-        seed: microtensor extension: shorthand for ``generator=mt.Generator(seed)``.
-        num_workers, pin_memory: accepted so PyTorch code runs; microtensor always loads in the
-            main process on the CPU, so they change nothing.
-
-    ``len(loader)`` is the number of batches per epoch. The loader can be iterated any number
-    of times. Without ``collate_fn``, a ``TensorDataset`` (or a ``Subset`` of one) is batched
-    by indexing its tensors with one index array per batch; other data sets are read sample by
-    sample and collated.
-    """
-
-    def __init__(
-        self,
-        dataset: Any,
-        batch_size: int = 1,
-        shuffle: bool = False,
-        *,
-        drop_last: bool = False,
-        generator: _random.Generator | None = None,
-        collate_fn: Callable[[list[Any]], Any] | None = None,
-        seed: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-    ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise ValueError(
-                f"DataLoader: batch_size should be a positive integer, got {batch_size!r} "
-                f"({type(batch_size).__name__})"
-            )
-        if batch_size < 1:
-            raise ValueError(
-                f"DataLoader: batch_size should be a positive integer, got {batch_size}"
-            )
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
-            raise ValueError(
-                f"DataLoader: num_workers should be a non-negative integer, got {num_workers!r}"
-            )
-        if seed is not None:
-            if generator is not None:
-                raise ValueError("DataLoader: pass either generator or seed, not both")
-            generator = _random.Generator(seed)
-        if generator is not None and not isinstance(generator, (_random.Generator,
-                                                                np.random.Generator)):
-            raise TypeError(
-                f"DataLoader: generator should be an mt.Generator, got {type(generator).__name__}"
-            )
-        self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.generator = generator
-        self.collate_fn = collate_fn
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
-
-    def __len__(self) -> int:
-        n = len(self.dataset)
-        if self.drop_last:
-            return n // self.batch_size
-        return math.ceil(n / self.batch_size)
-
-    def _rng(self) -> np.random.Generator:
-        if isinstance(self.generator, np.random.Generator):
-            return self.generator
-        return _random.generator(self.generator)
-
-    def __iter__(self) -> Iterator[Any]:
-        # the order is drawn now, when the epoch starts, not lazily at the first batch
-        n = len(self.dataset)
-        order = self._rng().permutation(n) if self.shuffle else np.arange(n)
-        fetch = _batch_fetcher_of(self.dataset) if self.collate_fn is None else None
-        return self._batches(order, fetch)
-
-    def _batches(self, order: np.ndarray, fetch: BatchFetcher | None) -> Iterator[Any]:
-        collate = self.collate_fn if self.collate_fn is not None else default_collate
-        n, size = len(order), self.batch_size
-        stop = n - n % size if self.drop_last else n
-        for start in range(0, stop, size):
-            indices = order[start : start + size]
-            if fetch is not None:
-                yield fetch(indices)
-            else:
-                yield collate([self.dataset[int(i)] for i in indices])
-
-    def __repr__(self) -> str:
-        return (
-            f"DataLoader(dataset={type(self.dataset).__name__} of {len(self.dataset)}, "
-            f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})"
-        )
-
-
-# ---------------------------------------------------------------------------------- split
 def random_split(
     dataset: Any,
     lengths: Sequence[int | float],
