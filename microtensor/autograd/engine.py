@@ -417,7 +417,9 @@ def as_dtype_of(grad: Any, x: Tensor) -> Any:
     """The gradient in the dtype of the tensor it belongs to (dL/dx has x's dtype)."""
     if grad.dtype == x._data.dtype:
         return grad
-    return grad.astype(x._data.dtype) if isinstance(grad, np.ndarray) else grad.to(x.dtype)
+    if isinstance(grad, Tensor):
+        return grad.to(x.dtype)
+    return np.asarray(grad, dtype=x._data.dtype)  # an array, or a NumPy scalar from 0-d math
 
 
 def broadcast_up(grad: Any, shape: tuple[int, ...]) -> Any:

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from microtensor import ops
 from microtensor.autograd.grad_mode import grad_state
 from microtensor.autograd.versions import memory_owner, write_clock
 from microtensor.tensor import Tensor, _add_node_hook, _RetainGrad
@@ -93,11 +94,22 @@ def apply_inplace(t: Tensor, name: str, out_of_place: Callable[[Tensor], Tensor]
         )
     if result._data.dtype != t._data.dtype:
         result = cast(result)
+    if recording and result.grad_fn is None and t._requires_grad:
+        result = _overwrite_history(old, result)
     _write(t, result._data, name)
     t._bump_version(name)  # before the rebase: the nodes it makes come after the write
     if result.grad_fn is not None:
         _rebase(t, result)
     return t
+
+
+def _overwrite_history(old: Tensor, result: Tensor) -> Tensor:
+    """New values that do not depend on the old ones (``fill_``, ``zero_``, ``copy_`` of a
+    constant) still get a history, as in PyTorch: "the old tensor, every element replaced", whose
+    gradient with respect to the old values is 0. Without it the tensor would keep its old
+    ``grad_fn`` and backpropagate into what it used to be computed from."""
+    everywhere = Tensor._make(np.ones((), dtype=bool))
+    return ops.elementwise.where(everywhere, result, old)
 
 
 def _refuse_unrecordable(t: Tensor, name: str) -> None:

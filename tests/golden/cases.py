@@ -521,6 +521,12 @@ def _norms() -> None:
         vals(1e200, -1e-200, 2.0, shape=(3, 1)))
     add(g, "norm.0d_huge", lambda lib, x: x.norm(), vals(-1e200, shape=()))
     add(g, "norm.0d", lambda lib, x: x.norm(), f())
+    # a 0-d tensor given a dim is squared like a vector (it over- and underflows)
+    add(g, "norm.0d_dim_huge", lambda lib, x: x.norm(dim=0), vals(-1e200, shape=()),
+        double=False)
+    add(g, "norm.0d_dim_tiny", lambda lib, x: x.norm(dim=-1, keepdim=True),
+        vals(1e-300, shape=()), double=False)
+    add(g, "norm.0d_dim", lambda lib, x: x.norm(dim=0), vals(-2.5, shape=()))
     add(g, "norm.empty", lambda lib, x: x.norm(), f(0, 3))
     add(g, "norm.int", lambda lib, x: x.norm(), ints(4))
 
@@ -813,6 +819,26 @@ def _in_place() -> None:
     add(g, "through_transpose", through_transpose, f(3, 4))
     add(g, "view_sees_base", view_then_base, f(3, 2))
     add(g, "leaf_requiring_grad", lambda lib, x: x.add_(1.0), f(3), match="leaf")
+
+    # new values that do not depend on the old ones: the gradient to the old history is 0
+    def filled(lib: Any, x: Any) -> Any:
+        z = x * 3
+        z.fill_(1.5)
+        return z * x
+
+    def zeroed_row(lib: Any, x: Any) -> Any:
+        base = x * 1
+        base[0].zero_()
+        return base * base
+
+    def copied_constant(lib: Any, x: Any, c: Any) -> Any:
+        z = x.exp()
+        z.copy_(c)
+        return z * x
+
+    add(g, "fill_", filled, f(4))
+    add(g, "zero_through_row", zeroed_row, f(3, 2))
+    add(g, "copy_constant", copied_constant, f(2, 3), const(2, 3))
 
 
 # --------------------------------------------------------------------------- linear algebra
@@ -1237,6 +1263,7 @@ for _section in (_elementwise_unary, _elementwise_binary, _elementwise_scalars,
 from tests.golden import (  # noqa: E402  (they use the helpers defined above)
     cases_activations2,
     cases_attention,
+    cases_conv2,
     cases_devices,
     cases_linalg,
     cases_logical,
@@ -1244,14 +1271,17 @@ from tests.golden import (  # noqa: E402  (they use the helpers defined above)
     cases_norm2,
     cases_pointwise,
     cases_rearrange,
+    cases_rnn,
     cases_scans,
     cases_selection,
     cases_sorting,
 )
 
 FAMILIES = (
-    cases_activations2, cases_attention, cases_devices, cases_linalg, cases_logical, cases_losses2,
-    cases_norm2, cases_pointwise, cases_rearrange, cases_scans, cases_selection, cases_sorting,
+    cases_activations2, cases_attention, cases_conv2, cases_devices, cases_linalg, cases_logical,
+    cases_losses2,
+    cases_norm2, cases_pointwise, cases_rearrange, cases_rnn, cases_scans, cases_selection,
+    cases_sorting,
 )
 for _family in FAMILIES:
     _family.register()
@@ -1264,41 +1294,5 @@ BY_NAME = {case.name: case for case in CASES}
 # (The findings of the issue "Never silently differ from PyTorch" have golden cases too; those
 # fixed before this list was written pass and are not here. tests/test_fuzz.py keeps its chains
 # away from the values of the entries its VALUE_GATES name, and reaches them once an entry goes.)
-_NORM_AT_ZERO = ("the second derivative of a norm at a zero vector (or one whose squares "
-                 "underflow) is finite here, NaN in PyTorch (it does not exist: the Hessian of "
-                 "‖x‖ blows up at 0); match PyTorch or document the difference")
-
 XFAIL: dict[str, str] = {
-    "elementwise.relu.negative_zero": (
-        "relu(-0.0) is +0.0 here, -0.0 in PyTorch (relu keeps x unless x < 0): "
-        "1 / mt.tensor([-0.0]).relu() is inf where PyTorch gives -inf"),
-    "elementwise.clamp.negative_zero": (
-        "mt.tensor([-0.0]).clamp(min=0.0) is +0.0 here (np.clip), -0.0 in PyTorch"),
-    "promotion.remainder.float_grad": (
-        "a % b is not differentiable here (PyTorch: d/da = 1, d/db = -floor(a / b)): "
-        "(mt.tensor([1.5], requires_grad=True) % 0.7).sum().backward() raises RuntimeError"),
-    "reduce.norm.zero_vector": _NORM_AT_ZERO,
-    "reduce.norm.zero_row": _NORM_AT_ZERO,
-    "reduce.norm.p_half_with_zeros": _NORM_AT_ZERO.replace("a zero vector", "a zero element"),
-    "reduce.norm.tiny": _NORM_AT_ZERO,
-    "reduce.norm.single_element_extremes": (
-        "a 2-norm over a single element squares it: mt.tensor([[1e200]]).norm(dim=1) is inf and "
-        "the norm of 1e-200 is 0 (gradient 0); PyTorch returns |x| (1e200, 1e-200; gradient ±1)"),
-    "reduce.norm.0d_huge": (
-        "mt.tensor(-1e200).norm() is inf (x² overflows); PyTorch returns |x| = 1e200"),
-    "nn.elu.far_left_slope": (
-        "ELU's derivative is computed as z + α, which cancels to 0 once eˣ < 1e-16 (x < -37); "
-        "PyTorch computes α·eˣ: the gradient of F.elu(x.log()) at x = 1e-20 is 0 here, 1 in "
-        "PyTorch"),
-    "reduce.std.constant_inexact_mean": (
-        "x = mt.tensor([[0.1, 0.1, 0.1]], dtype=mt.float64, requires_grad=True); x.std(1) is "
-        "1.7e-17 (the mean (0.1 + 0.1 + 0.1) / 3 is inexact) and x.grad after backward is "
-        "[[-0.41, -0.41, -0.41]]; PyTorch's std along a dim of a constant slice is exactly 0, "
-        "and its gradient 0"),
-    "nn.leaky_relu.int": (
-        "F.leaky_relu(mt.tensor([1, -2])) raises RuntimeError; PyTorch raises "
-        "NotImplementedError (\"leaky_relu_cpu\" not implemented for 'Long')"),
-    "loss.bce.saturated_input_grad": (
-        "binary_cross_entropy's gradient clamps x(1 - x) at 1e-12; PyTorch's EPSILON is the "
-        "float32 1e-12 = 9.99999996e-13, so at x = 1e-20 the gradients differ by 4e-9 relative"),
 }
