@@ -20,13 +20,16 @@ autograd bookkeeping that in-place changes need is imported where it is used.
 
 from __future__ import annotations
 
+import operator
+import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from microtensor import _dtypes, ops
+from microtensor import device as _device  # the module (mt.device is its class)
 from microtensor.methods import (
     LinalgMethods,
     LogicalMethods,
@@ -41,12 +44,81 @@ Scalar = int | float | bool
 _FLOAT32 = np.dtype(np.float32)
 
 
+class Size(tuple):
+    """The shape of a tensor (``x.shape``, ``x.size()``): a tuple of ints, as ``torch.Size``.
+
+    It is a plain tuple in every way (indexing, unpacking, ``== (2, 3)``, NumPy accepts it),
+    plus ``numel()``; slicing it, or adding or repeating it, gives a ``Size`` again. It prints as
+    ``microtensor.Size([2, 3])`` (PyTorch prints ``torch.Size([2, 3])``), as dtypes print as
+    ``microtensor.float32``: the name says which library made it.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, sizes: Iterable[Any] = ()) -> Size:
+        items = tuple(sizes)
+        for k, size in enumerate(items):
+            if isinstance(size, bool) or not hasattr(size, "__index__"):
+                raise TypeError(f"Size() takes an iterable of 'int' (item {k} is "
+                                f"'{type(size).__name__}')")
+        return tuple.__new__(cls, [operator.index(size) for size in items])
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape (1 for ``Size([])``)."""
+        count = 1
+        for size in self:
+            count *= size
+        return count
+
+    def __repr__(self) -> str:
+        return f"microtensor.Size({list(self)})"
+
+    def __format__(self, format_spec: str) -> str:
+        """In an f-string a Size reads as the tuple it is, ``(2, 3)``: the form every error
+        message of microtensor uses for shapes (``str()`` and ``print`` show the repr)."""
+        return tuple.__repr__(self).__format__(format_spec)
+
+    def __getitem__(self, index: Any) -> Any:
+        item = tuple.__getitem__(self, index)
+        return _new_size(Size, item) if isinstance(index, slice) else item
+
+    def __add__(self, other: Any) -> Size:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _new_size(Size, tuple.__add__(self, other))
+
+    def __radd__(self, other: Any) -> Size:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _new_size(Size, tuple.__add__(other, self))
+
+    def __mul__(self, times: Any) -> Size:
+        return _new_size(Size, tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Size, (tuple(self),))
+
+
+_new_size = tuple.__new__  # Size from a tuple of ints, unchecked (the fast path of .shape)
+NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
+
+
 class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, SortingMethods,
              RearrangeMethods, LinalgMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data)`` makes a float tensor (as ``torch.Tensor``); prefer ``mt.tensor(data)``, which
-    keeps integer and bool data as such.
+    keeps integer and bool data as such. PyTorch's legacy forms work too: ``Tensor(2, 3)`` (or
+    ``Tensor(mt.Size([2, 3]))``) is an uninitialised 2x3 tensor, ``Tensor()`` an empty one,
+    ``Tensor(t)`` shares ``t``'s memory and dtype. (``dtype=`` and ``requires_grad=`` are
+    microtensor's additions; PyTorch's ``torch.Tensor`` takes neither.)
     """
 
     __slots__ = (
@@ -63,6 +135,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         "_views",  # for a base: its live views (a WeakSet)
         "_multi_output_of",  # for an output of split/chunk/unbind: (function, index)
         "_freed_twin",  # the value-less stand-in a released graph holds (autograd/function.py)
+        "_grad_accumulator",  # a weak reference to this leaf's AccumulateGrad node, if any
         "__weakref__",
     )
 
@@ -70,11 +143,11 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
     # Tensor in the graph, not an ndarray), as in PyTorch
     __array_priority__ = 1000
 
-    def __init__(self, data: Any = (), dtype: Any = None, requires_grad: bool = False) -> None:
-        if isinstance(data, Tensor):
-            data = data._data
+    def __init__(self, *data: Any, dtype: Any = None, requires_grad: bool = False,
+                 device: Any = None) -> None:
+        _device.factory_device(device)
         target = _dtypes.resolve(dtype) if dtype is not None else _dtypes.get_default_dtype()
-        self._data = np.array(data, dtype=target)
+        self._data = legacy_array(data, target, dtype is not None, "Tensor")
         self._grad = None
         self._requires_grad = False
         self.grad_fn = None
@@ -97,8 +170,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     # ------------------------------------------------------------------ attributes
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return _new_size(Size, self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -109,8 +182,18 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        """Where the tensor lives: always ``device(type='cpu')`` (NumPy computes on the CPU)."""
+        return _device.CPU
+
+    is_cuda = False
+    is_cpu = True
+    is_mps = False
+    is_meta = False
+
+    def get_device(self) -> int:
+        """The CUDA device index, or -1 for a CPU tensor (always -1 here)."""
+        return -1
 
     @property
     def is_leaf(self) -> bool:
@@ -137,8 +220,15 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     @property
     def grad(self) -> Tensor | None:
-        """dL/d(self) accumulated by ``backward()`` (leaves, and non-leaves with retain_grad)."""
-        return self._grad
+        """dL/d(self) accumulated by ``backward()`` (leaves, and non-leaves with retain_grad).
+
+        Reading it on a non-leaf that did not call ``retain_grad()`` warns, as in PyTorch: the
+        engine never stores it there, so ``None`` is almost always a mistake.
+        """
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return grad
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
@@ -183,30 +273,40 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         self._counter().bump(writer)
         note_write(self._data)  # views of the same memory have their own counters
 
-    @property
-    def T(self) -> Tensor:
-        """The tensor with its dimensions reversed (the transpose for a matrix)."""
-        return ops.shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
-
-    @property
-    def mT(self) -> Tensor:
-        """Transpose of the last two dimensions (a batch of matrices transposed)."""
-        return ops.shape.transpose(self, -2, -1)
-
     # ------------------------------------------------------------------ conversion
     def size(self, dim: int | None = None) -> Any:
+        """The shape (a ``Size``), or the length of dimension ``dim`` (an int)."""
         if dim is None:
-            return self._data.shape
+            return _new_size(Size, self._data.shape)
         return self._data.shape[ops.shape.normalize_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
         return self._data.ndim
 
+    ndimension = dim
+
     def numel(self) -> int:
         return int(self._data.size)
 
+    nelement = numel
+
     def element_size(self) -> int:
+        """Bytes per element (4 for float32)."""
         return int(self._data.itemsize)
+
+    @property
+    def itemsize(self) -> int:
+        return int(self._data.itemsize)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all the elements (``numel() * element_size()``)."""
+        return int(self._data.nbytes)
+
+    def data_ptr(self) -> int:
+        """The address of the first element: the NumPy buffer's (views share their base's
+        memory, so ``x[1:].data_ptr() - x.data_ptr()`` is one element's size)."""
+        return int(self._data.__array_interface__["data"][0])
 
     def item(self) -> Scalar:
         if self._data.size != 1:
@@ -241,8 +341,13 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         self._requires_grad = False
         return self
 
-    def clone(self) -> Tensor:
-        """A copy of the values that stays in the graph (gradient passes straight through)."""
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        """A copy of the values that stays in the graph (gradient passes straight through).
+
+        ``memory_format`` is accepted for PyTorch's signature; the copy is always row-major
+        (see ``_dtypes.check_memory_format``).
+        """
+        _dtypes.check_memory_format(memory_format, "clone", self._data.ndim)
         return ops.elementwise.clone(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -292,49 +397,121 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
         backward(self, gradient, retain_graph, create_graph, inputs)
 
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
-        """Cast to ``dtype`` (device arguments such as "cpu" are accepted and ignored)."""
-        if "dtype" in kwargs:
-            dtype = kwargs["dtype"]
-        if dtype is None or isinstance(dtype, str) and dtype in ("cpu", "cuda"):
-            return self
-        return ops.elementwise.cast(self, _dtypes.resolve(dtype))
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor with another dtype and/or on another device, as PyTorch's forms:
+        ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its dtype
+        and device), keywords ``dtype=``, ``device=``, ``non_blocking=`` (ignored: nothing is
+        asynchronous here), ``copy=`` (a new tensor even when nothing changes).
 
-    def type(self, dtype: Any = None) -> Any:
+        Returns ``self`` when nothing changes; a cast is recorded in the graph. The only device
+        is the CPU: ``"cuda"`` raises PyTorch's CPU-only error.
+        """
+        dtype, copy = to_arguments(args, kwargs)
+        if dtype is None or dtype == self._data.dtype:
+            return ops.elementwise.clone(self) if copy else self
+        return ops.elementwise.cast(self, dtype)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """Without an argument, the legacy type name (``'torch.FloatTensor'``: the string
+        PyTorch code compares with, so it keeps PyTorch's prefix); with a dtype, a type name
+        (``'torch.LongTensor'``) or a legacy class (``mt.LongTensor``), the cast tensor."""
         if dtype is None:
-            return f"microtensor.{self.dtype}"
-        return self.to(dtype)
+            return "torch." + _dtypes.legacy_name(self._data.dtype)
+        return self.to(_dtypes.resolve_type_name(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
     def float(self) -> Tensor:
-        return self.to(np.float32)
+        return self.to(_dtypes.float32)
 
     def double(self) -> Tensor:
-        return self.to(np.float64)
+        return self.to(_dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(_dtypes.float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(_dtypes.bfloat16)  # raises: NumPy has no bfloat16
 
     def long(self) -> Tensor:
-        return self.to(np.int64)
+        return self.to(_dtypes.int64)
 
     def int(self) -> Tensor:
-        return self.to(np.int32)
+        return self.to(_dtypes.int32)
+
+    def short(self) -> Tensor:
+        return self.to(_dtypes.int16)
+
+    def char(self) -> Tensor:
+        return self.to(_dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(_dtypes.uint8)
 
     def bool(self) -> Tensor:
-        return self.to(np.bool_)
+        return self.to(_dtypes.bool)
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format: Any = None) -> Tensor:
+        """This tensor (it is on the CPU already)."""
         return self
 
-    def contiguous(self) -> Tensor:
+    def cuda(self, device: Any = None, non_blocking: bool = False,
+             memory_format: Any = None) -> Tensor:
+        """Refused as by a CPU-only PyTorch build: there is no GPU here."""
+        if isinstance(device, int):
+            raise RuntimeError(_device.NO_ACCELERATOR)
+        raise AssertionError(_device.CUDA_ERROR)
+
+    # ------------------------------------------------------------------ new tensors like this one
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype (unless ``dtype`` is given)."""
+        from microtensor import creation
+
+        return creation.tensor(data, dtype=self._data.dtype if dtype is None else dtype,
+                               device=device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return self._new("zeros", size, dtype, device, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return self._new("ones", size, dtype, device, requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return self._new("empty", size, dtype, device, requires_grad)
+
+    def new_full(self, size: Any, fill_value: Scalar, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        """A tensor of ``size`` filled with ``fill_value``, in this tensor's dtype."""
+        from microtensor import creation
+
+        return creation.full(size, fill_value, dtype=self._data.dtype if dtype is None else dtype,
+                             device=device, requires_grad=requires_grad)
+
+    def _new(self, factory: str, size: tuple[Any, ...], dtype: Any, device: Any,
+             requires_grad: bool) -> Tensor:
+        from microtensor import creation
+
+        return getattr(creation, factory)(*size, dtype=self._data.dtype if dtype is None else dtype,
+                                          device=device, requires_grad=requires_grad)
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
         """This tensor if it is contiguous, else a contiguous copy (in the graph: a copy, whose
         gradient passes through unchanged)."""
+        _dtypes.check_memory_format(memory_format, "contiguous", self._data.ndim)
         return self if self._data.flags.c_contiguous else ops.elementwise.clone(self)
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self, memory_format: Any = None) -> bool:
         """Are the elements laid out in row-major order without gaps? PyTorch's definition on
         NumPy's strides (bytes / itemsize): stride[d] = product of the later sizes for every dim
-        of size > 1; a tensor without elements is contiguous."""
+        of size > 1; a tensor without elements is contiguous. With
+        ``memory_format=mt.channels_last`` (4-D tensors): is it laid out as N, H, W, C?"""
+        if memory_format is _dtypes.channels_last:
+            return _dtypes.is_channels_last(self._data)
         return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
@@ -366,23 +543,34 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise RuntimeError(
-                f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
-                "use .any() or .all()"
-            )
-        return bool(self._data)
+        """``if t:`` -- only for a tensor of one element (of any shape), as in PyTorch."""
+        size = self._data.size
+        if size != 1:
+            how_many = "no values" if size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {how_many} is ambiguous; use "
+                               ".any() or .all() to reduce it to one value first")
+        return bool(self._data.item())
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._one_element("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        """``int(t)``: the one element, truncated toward zero like ``int(2.7)``."""
+        return int(self._one_element("int"))
+
+    def _one_element(self, conversion: str) -> Scalar:
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars; "
+                             f"{conversion}() got a tensor of shape {list(self._data.shape)}")
+        return self._data.item()
 
     def __index__(self) -> int:
+        """Use as an index (``xs[t]``, ``range(t)``): integer or bool tensors of one element."""
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self._data)
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            f"index (got dtype {self._data.dtype}, shape "
+                            f"{list(self._data.shape)})")
+        return int(self._data.item())
 
     def __hash__(self) -> int:
         return id(self)
@@ -394,7 +582,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return ops.elementwise.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.elementwise.add(other, self)
+        return ops.elementwise.add(self, other)  # 1 + x is add(x, 1) in PyTorch's graph too
 
     def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
@@ -410,7 +598,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return ops.elementwise.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.elementwise.mul(other, self)
+        return ops.elementwise.mul(self, other)  # 2 * x is mul(x, 2) in PyTorch's graph too
 
     def __truediv__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype is _FLOAT32:
@@ -441,16 +629,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
     def __abs__(self) -> Tensor:
         return ops.elementwise.abs(self)
 
-    def __floordiv__(self, other: Any) -> Tensor:
-        return ops.elementwise.constant_result("floor_divide", np.floor_divide, self, other)
-
-    def __rfloordiv__(self, other: Any) -> Tensor:
-        return ops.elementwise.constant_result("floor_divide", np.floor_divide, other, self)
-
-    def __mod__(self, other: Any) -> Tensor:
-        return ops.elementwise.constant_result("remainder", np.remainder, self, other)
-
-    # comparisons and logic give bool tensors, outside the graph
+    # comparisons give bool tensors, outside the graph (eq, lt, ..., &, |, ^: methods/logical.py)
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.elementwise.constant_result("eq", np.equal, self, other)
 
@@ -468,55 +647,6 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def __ge__(self, other: Any) -> Tensor:
         return ops.elementwise.constant_result("ge", np.greater_equal, self, other)
-
-    def __invert__(self) -> Tensor:
-        return ops.elementwise.constant_result("bitwise_not", np.invert, self)
-
-    def __and__(self, other: Any) -> Tensor:
-        return ops.elementwise.constant_result("bitwise_and", np.bitwise_and, self, other)
-
-    def __or__(self, other: Any) -> Tensor:
-        return ops.elementwise.constant_result("bitwise_or", np.bitwise_or, self, other)
-
-    def __xor__(self, other: Any) -> Tensor:
-        return ops.elementwise.constant_result("bitwise_xor", np.bitwise_xor, self, other)
-
-    def eq(self, other: Any) -> Tensor:
-        return self.__eq__(other)
-
-    def ne(self, other: Any) -> Tensor:
-        return self.__ne__(other)
-
-    def lt(self, other: Any) -> Tensor:
-        return self.__lt__(other)
-
-    def le(self, other: Any) -> Tensor:
-        return self.__le__(other)
-
-    def gt(self, other: Any) -> Tensor:
-        return self.__gt__(other)
-
-    def ge(self, other: Any) -> Tensor:
-        return self.__ge__(other)
-
-    def equal(self, other: Tensor) -> bool:
-        return self.shape == other.shape and bool(np.array_equal(self._data, other._data))
-
-    def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        other_data = other._data if isinstance(other, Tensor) else other
-        return bool(np.allclose(self._data, other_data, rtol=rtol, atol=atol))
-
-    def any(self) -> Tensor:
-        return Tensor._make(np.asarray(self._data.any()))
-
-    def all(self) -> Tensor:
-        return Tensor._make(np.asarray(self._data.all()))
-
-    def isnan(self) -> Tensor:
-        return Tensor._make(np.isnan(self._data))
-
-    def isfinite(self) -> Tensor:
-        return Tensor._make(np.isfinite(self._data))
 
     # ------------------------------------------------------------------ in-place operations
     def _inplace(self, name: str, out_of_place: Callable[[Tensor], Tensor],
@@ -569,9 +699,6 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def mul_(self, other: Any) -> Tensor:
         return self._inplace("mul_", lambda t: ops.elementwise.mul(t, other), arithmetic=True)
-
-    def div_(self, other: Any) -> Tensor:
-        return self._inplace("div_", lambda t: ops.elementwise.div(t, other), arithmetic=True)
 
     def pow_(self, exponent: Any) -> Tensor:
         return self._inplace("pow_", lambda t: ops.elementwise.pow(t, exponent),
@@ -643,14 +770,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
     def sign(self) -> Tensor:
         return ops.elementwise.sign(self)
 
-    def square(self) -> Tensor:
-        return ops.elementwise.pow(self, 2)
-
     def neg(self) -> Tensor:
         return ops.elementwise.neg(self)
-
-    def reciprocal(self) -> Tensor:
-        return ops.elementwise.div(1.0, self)
 
     def pow(self, exponent: Any) -> Tensor:
         return ops.elementwise.pow(self, exponent)
@@ -663,9 +784,6 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def mul(self, other: Any) -> Tensor:
         return ops.elementwise.mul(self, other)
-
-    def div(self, other: Any) -> Tensor:
-        return ops.elementwise.div(self, other)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         return ops.elementwise.clamp(self, min, max)
@@ -683,44 +801,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return ops.elementwise.masked_fill(self, mask, value)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return ops.reduce.sum(self, dim, keepdim, **aliases)
-
-    def mean(self, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:
-        return ops.reduce.mean(self, dim, keepdim, **aliases)
-
-    def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.reduce.prod(self, dim, keepdim)
-
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return ops.reduce.max(self, dim, keepdim)
-
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return ops.reduce.min(self, dim, keepdim)
-
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.reduce.amax(self, dim, keepdim)
-
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.reduce.amin(self, dim, keepdim)
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.reduce.argmax(self, dim, keepdim)
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.reduce.argmin(self, dim, keepdim)
-
-    def var(self, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
-            unbiased: bool | None = None) -> Tensor:
-        return ops.reduce.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
-
-    def std(self, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
-            unbiased: bool | None = None) -> Tensor:
-        return ops.reduce.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
-
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return ops.reduce.logsumexp(self, dim, keepdim)
-
+    # (sum, mean, prod, max, min, amax, amin, argmax, argmin, var, std, logsumexp, any, all and
+    # the scans are in methods/scans.py)
     def softmax(self, dim: int) -> Tensor:
         return ops.reduce.softmax(self, dim)
 
@@ -760,11 +842,6 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
     swapaxes = transpose
     swapdims = transpose
 
-    def t(self) -> Tensor:
-        if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dims, but self is {self.ndim}-D")
-        return self.T
-
     def permute(self, *dims: Any) -> Tensor:
         return ops.shape.permute(self, ops.shape.shape_arg(dims))
 
@@ -792,11 +869,61 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
     def matmul(self, other: Any) -> Tensor:
         return ops.linalg.matmul(self, other)
 
-    def mm(self, other: Any) -> Tensor:
-        return ops.linalg.matmul(self, other)
 
-    def dot(self, other: Any) -> Tensor:
-        return ops.linalg.matmul(self, other)
+def legacy_array(args: tuple[Any, ...], dtype: np.dtype, cast_tensor: bool,
+                 name: str) -> np.ndarray:
+    """The array of PyTorch's legacy constructors (``torch.Tensor(...)``,
+    ``torch.FloatTensor(...)``): sizes as ints or one ``Size`` give an uninitialised tensor of
+    that shape; one sequence or array gives its values in ``dtype``; one tensor gives its own
+    array (its memory, and its dtype unless ``cast_tensor``); nothing gives an empty tensor."""
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        data = args[0]._data
+        return data.astype(dtype) if cast_tensor and data.dtype != dtype else data
+    if args and (isinstance(args[0], Size) or _is_size(args[0])):
+        sizes = tuple(args[0]) if isinstance(args[0], Size) and len(args) == 1 else args
+        if not all(_is_size(s) for s in sizes):
+            raise TypeError(f"{name}(): the sizes must all be ints, got {sizes}")
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"Trying to create tensor with negative dimension "
+                               f"{min(sizes)}: {list(sizes)}")
+        return np.empty(sizes, dtype)
+    if len(args) > 1:
+        raise TypeError(f"{name}(): expected sizes (ints) or one sequence of data, got {args}")
+    if not args:
+        return np.empty(0, dtype)
+    if isinstance(args[0], float | complex | bool):
+        raise TypeError(f"{name}(): data must be a sequence (got {type(args[0]).__name__}); "
+                        f"use mt.tensor({args[0]!r}) for a 0-d tensor")
+    return np.array(args[0], dtype=dtype)
+
+
+def _is_size(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def to_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, bool]:
+    """The target dtype (None: keep) and ``copy`` flag of a ``Tensor.to(...)`` call, after
+    checking its device (PyTorch's forms: ``(dtype)``, ``(device, dtype)``, ``(tensor)``, each
+    followed by ``non_blocking, copy``; or keywords)."""
+    dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    rest = list(args)
+    if rest and isinstance(rest[0], Tensor):
+        dtype = rest.pop(0)._data.dtype
+    elif rest and isinstance(rest[0], str | _device.device | int):
+        device = rest.pop(0)
+        if rest and not isinstance(rest[0], bool):
+            dtype = rest.pop(0)
+    elif rest:
+        dtype = rest.pop(0)
+    if len(rest) > 2:
+        raise TypeError(f"to() takes at most 4 positional arguments ({len(args)} given)")
+    flags[: len(rest)] = rest
+    _device.check_device(device)
+    return (None if dtype is None else _dtypes.resolve(dtype)), bool(flags[1])
 
 
 def _add_node_hook(node: Any, hook: Any) -> list[Any]:

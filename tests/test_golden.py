@@ -191,7 +191,8 @@ def test_golden_files_record_their_origin_and_stay_small() -> None:
     assert META["torch_version"][0].isdigit() and META["numpy_version"][0].isdigit()
     assert len(META["date"]) == 10 and META["date"][4] == "-"
     size = sum(p.stat().st_size for p in store.DIRECTORY.glob("*.npz"))
-    assert 0 < size + store.METADATA.stat().st_size < 5_000_000
+    # ~5,000 cases: a small part of a clone (the limit catches a case that stores huge arrays)
+    assert 0 < size + store.METADATA.stat().st_size < 20_000_000
 
 
 def test_golden_arrays_load_without_pickle() -> None:

@@ -21,10 +21,79 @@ from microtensor.ops import elementwise as _ew
 from microtensor.ops import losses as _loss
 from microtensor.ops import reduce as _reduce
 from microtensor.ops import shape as _shape
-from microtensor.ops.conv import avg_pool2d, conv2d, max_pool2d
+from microtensor.ops.activations import (
+    celu,
+    celu_,
+    elu,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    relu_,
+    selu,
+    selu_,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from microtensor.ops.attention import scaled_dot_product_attention
+from microtensor.ops.channel_dropout import (
+    alpha_dropout,
+    dropout1d,
+    dropout2d,
+    feature_alpha_dropout,
+)
+from microtensor.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
+from microtensor.ops.conv_transpose import conv_transpose1d, conv_transpose2d
+from microtensor.ops.embedding import embedding
+from microtensor.ops.fold import fold, unfold
 from microtensor.ops.linalg import LinearOp
-from microtensor.ops.normalization import BatchNormOp
+from microtensor.ops.losses import (
+    cosine_embedding_loss,
+    cosine_similarity,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    normalize,
+    pairwise_distance,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from microtensor.ops.normalization import (
+    BatchNormOp,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    rms_norm,
+)
+from microtensor.ops.pool1d import (
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    max_pool1d,
+)
 from microtensor.ops.random_masks import DropoutMaskOp
+from microtensor.ops.resample import interpolate, max_unpool2d, pixel_shuffle, pixel_unshuffle
 from microtensor.random import Generator
 from microtensor.random import generator as _rng
 from microtensor.tensor import Tensor
@@ -34,6 +103,27 @@ __all__ = [
     "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "elu", "gelu",
     "l1_loss", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss",
     "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "softplus", "tanh",
+]
+# embeddings, normalisation and attention (written in ops/embedding.py, ops/normalization.py,
+# ops/attention.py, where their math is)
+__all__ += ["embedding", "group_norm", "instance_norm", "layer_norm", "rms_norm",
+            "scaled_dot_product_attention"]
+# activations and losses (written in ops/activations.py and ops/losses.py, with their math)
+__all__ += [
+    "celu", "celu_", "cosine_embedding_loss", "cosine_similarity", "elu_", "gaussian_nll_loss",
+    "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
+    "hinge_embedding_loss", "huber_loss", "kl_div", "leaky_relu_", "logsigmoid",
+    "margin_ranking_loss", "mish", "multi_margin_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "normalize", "pairwise_distance", "poisson_nll_loss", "prelu", "relu6", "relu_", "selu",
+    "selu_", "smooth_l1_loss", "soft_margin_loss", "softmin", "softshrink", "softsign",
+    "tanhshrink", "threshold", "threshold_", "triplet_margin_loss",
+]
+__all__ += [  # 1-d, transposed and resampling convolution layers (issue 14, part 3)
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
+    "avg_pool1d", "conv1d", "conv_transpose1d", "conv_transpose2d", "dropout1d", "dropout2d",
+    "feature_alpha_dropout", "fold", "interpolate", "max_pool1d", "max_unpool2d",
+    "pixel_shuffle", "pixel_unshuffle", "unfold",
 ]
 
 
@@ -145,21 +235,6 @@ def _maybe_inplace(input: Tensor, inplace: bool, name: str,
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
     return _maybe_inplace(tensor_argument(input, "input", 1, "relu"), inplace, "relu_", _act.relu)
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False
-               ) -> Tensor:
-    """x for x > 0, negative_slope·x otherwise."""
-    input = tensor_argument(input, "input", 1, "leaky_relu")
-    return _maybe_inplace(input, inplace, "leaky_relu_", lambda t: _act.LeakyReLUOp.apply(
-        _floating(t, "input", "leaky_relu"), negative_slope=float(negative_slope)))
-
-
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x for x > 0, alpha·(eˣ - 1) otherwise."""
-    input = tensor_argument(input, "input", 1, "elu")
-    return _maybe_inplace(input, inplace, "elu_", lambda t: _act.ELUOp.apply(
-        _floating(t, "input", "elu"), alpha=float(alpha)))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -654,17 +729,22 @@ def binary_cross_entropy_with_logits(
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(*, ) integer class indices → (*, num_classes) int64 one-hot vectors."""
     data = tensor_argument(tensor, "tensor", 1, "one_hot")._data
-    if data.dtype.kind not in "iu":
-        raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {data.dtype}")
+    if data.dtype != np.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor. "
+                           f"(index tensors must be int64, got dtype {data.dtype}; convert it "
+                           "with .long())")
+    if data.size == 0 and num_classes <= 0:
+        raise RuntimeError("one_hot: Can not infer total number of classes from empty "
+                           "tensor. (give num_classes)")
     if num_classes == -1:
-        if data.size == 0:
-            raise RuntimeError("one_hot: can not infer the number of classes of an empty tensor")
         num_classes = int(data.max()) + 1
     if data.size and data.min() < 0:
-        raise RuntimeError("one_hot: class values must be non-negative")
+        raise RuntimeError("one_hot: Class values must be non-negative.")
     if data.size and data.max() >= num_classes:
-        raise RuntimeError(f"one_hot: class values must be smaller than num_classes "
-                           f"({num_classes})")
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes. "
+                           f"(num_classes={num_classes})")
+    if num_classes < 0:
+        raise RuntimeError(f"one_hot: num_classes should be positive or -1, got {num_classes}")
     return Tensor._make((data[..., None] == np.arange(num_classes)).astype(_dtypes.int64))
 
 
