@@ -9,6 +9,7 @@
   :func:`plot_interpolation` and :func:`plot_lr_finder`.
 """
 
+from microtensor.viz.explore import ExplorerPage, explore
 from microtensor.viz.graph import GraphDrawing, draw_graph, render
 from microtensor.viz.history import plot_history
 from microtensor.viz.landscape_plots import (
@@ -19,5 +20,6 @@ from microtensor.viz.landscape_plots import (
     plot_trajectories,
 )
 
-__all__ = ["GraphDrawing", "draw_graph", "plot_history", "plot_interpolation", "plot_landscape",
-           "plot_loss_curves", "plot_lr_finder", "plot_trajectories", "render"]
+__all__ = ["ExplorerPage", "GraphDrawing", "draw_graph", "explore", "plot_history",
+           "plot_interpolation", "plot_landscape", "plot_loss_curves", "plot_lr_finder",
+           "plot_trajectories", "render"]
