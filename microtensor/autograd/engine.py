@@ -171,8 +171,10 @@ def propagate(store: GradientStore, roots: Sequence[Tensor], retain_graph: bool,
         for x, g in zip(node.inputs, input_grads):
             if g is None or not isinstance(x, Tensor) or not x._requires_grad:
                 continue
-            if g.shape != x._data.shape or g.dtype != x._data.dtype:  # undo broadcasting, cast
-                g = as_dtype_of(sum_to_shape(g, x._data.shape), x)
+            # undo broadcasting, cast (dtypes compared by identity first: NumPy's != is slow)
+            data = x._data
+            if g.shape != data.shape or (g.dtype is not data.dtype and g.dtype != data.dtype):
+                g = as_dtype_of(sum_to_shape(g, data.shape), x)
             parent = x.grad_fn
             if parent is None:  # a leaf: its gradients are summed until the end of the pass
                 store.add_leaf(x, g)
@@ -436,6 +438,6 @@ def check_anomaly_backward(node: Function, grads: Sequence[Any]) -> None:
             continue
         kind = "nan" if np.isnan(array).any() else "inf"
         raise RuntimeError(
-            f"detect_anomaly: the backward pass of {node.name} returned {kind} values "
+            f"detect_anomaly: the backward pass of {node.op_name} returned {kind} values "
             f"in a gradient of shape {array.shape}"
         )
