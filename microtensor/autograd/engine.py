@@ -105,9 +105,11 @@ def backward_order(roots: Sequence[Tensor]) -> list[Function]:
     # node -> how many reachable nodes use its output (a root may be given twice: count it once)
     consumers = dict.fromkeys([root.grad_fn for root in roots if root.grad_fn is not None], 0)
     stack = list(consumers)
+    now = write_clock.now
     while stack:  # 1. count consumers (a depth-first walk of the graph)
         node = stack.pop()
-        point_at_recorded_inputs(node)
+        if node.recorded_at != now:  # (the test here saves a call per node in the common case)
+            point_at_recorded_inputs(node)
         for x in node.inputs:
             parent = x.grad_fn if isinstance(x, Tensor) else None
             if parent is None:  # a leaf or a constant
