@@ -48,8 +48,21 @@ from microtensor._dtypes import (
     short,
     uint8,
 )
+from microtensor._threads import (
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from microtensor.autograd import profiler
-from microtensor.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from microtensor.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from microtensor.creation import (
     BoolTensor,
     ByteTensor,
@@ -90,7 +103,9 @@ from microtensor.device import (
     get_default_device,
     set_default_device,
 )
-from microtensor.ops.activations import relu
+from microtensor.ops.activations import celu, hardshrink, prelu, relu, selu
+from microtensor.ops.conv import conv1d, conv2d, max_pool2d
+from microtensor.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from microtensor.ops.decompositions import (
     cholesky_inverse,
     cholesky_solve,
@@ -183,6 +198,8 @@ from microtensor.ops.logical import (
     not_equal,
     signbit,
 )
+from microtensor.ops.losses import cosine_similarity, pairwise_distance
+from microtensor.ops.normalization import rms_norm
 from microtensor.ops.pointwise import (
     absolute,
     acos,
@@ -241,6 +258,7 @@ from microtensor.ops.pointwise import (
     trunc,
     xlogy,
 )
+from microtensor.ops.pool1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
 from microtensor.ops.promotion import can_cast, promote_types, result_type
 from microtensor.ops.rearrange import (
     atleast_1d,
@@ -310,6 +328,8 @@ from microtensor.ops.reduce import (
     var,
     var_mean,
 )
+from microtensor.ops.resample import pixel_shuffle, pixel_unshuffle
+from microtensor.ops.sampling import bernoulli, multinomial, normal, poisson
 from microtensor.ops.scans import cummax, cummin, cumprod, cumsum, logcumsumexp
 from microtensor.ops.selection import (
     argwhere,
@@ -353,9 +373,103 @@ from microtensor.ops.sorting import (
     unique_consecutive,
 )
 from microtensor.ops.special import erf
-from microtensor.random import Generator, manual_seed
+from microtensor.ops.statistics import (
+    addcdiv,
+    addcmul,
+    bincount,
+    block_diag,
+    cartesian_prod,
+    cdist,
+    combinations,
+    corrcoef,
+    cov,
+    deg2rad,
+    deg2rad_,
+    diagonal_scatter,
+    diff,
+    digamma,
+    dist,
+    float_power,
+    frexp,
+    gcd,
+    gcd_,
+    histc,
+    histogram,
+    isin,
+    lcm,
+    lcm_,
+    ldexp,
+    ldexp_,
+    lgamma,
+    logspace,
+    mvlgamma,
+    nanquantile,
+    narrow_copy,
+    nextafter,
+    pdist,
+    polygamma,
+    positive,
+    quantile,
+    rad2deg,
+    rad2deg_,
+    ravel,
+    renorm,
+    select,
+    select_scatter,
+    sinc,
+    sinc_,
+    slice_scatter,
+    split_with_sizes,
+    tril_indices,
+    triu_indices,
+)
+from microtensor.random import (
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from microtensor.serialization import load, save
 from microtensor.tensor import Size, Tensor
+from microtensor.tensor_repr import set_printoptions
+from microtensor.toplevel import (
+    adaptive_max_pool1d,
+    alpha_dropout,
+    are_deterministic_algorithms_enabled,
+    asarray,
+    batch_norm,
+    binary_cross_entropy_with_logits,
+    clone,
+    compile,
+    cosine_embedding_loss,
+    detach,
+    dropout,
+    embedding,
+    feature_alpha_dropout,
+    group_norm,
+    hinge_embedding_loss,
+    instance_norm,
+    is_anomaly_enabled,
+    is_complex,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_floating_point,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    kl_div,
+    layer_norm,
+    margin_ranking_loss,
+    poisson_nll_loss,
+    rrelu,
+    scalar_tensor,
+    set_anomaly_enabled,
+    threshold,
+    triplet_margin_loss,
+    typename,
+    use_deterministic_algorithms,
+)
 
 __version__ = "0.1.0"
 

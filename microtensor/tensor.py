@@ -21,6 +21,7 @@ autograd bookkeeping that in-place changes need is imported where it is used.
 from __future__ import annotations
 
 import operator
+import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +32,7 @@ import numpy as np
 from microtensor import _dtypes, ops
 from microtensor import device as _device  # the module (mt.device is its class)
 from microtensor.methods import (
+    ExtrasMethods,
     LinalgMethods,
     LogicalMethods,
     PointwiseMethods,
@@ -49,8 +51,9 @@ class Size(tuple):
 
     It is a plain tuple in every way (indexing, unpacking, ``== (2, 3)``, NumPy accepts it),
     plus ``numel()``; slicing it, or adding or repeating it, gives a ``Size`` again. It prints as
-    ``microtensor.Size([2, 3])`` (PyTorch prints ``torch.Size([2, 3])``), as dtypes print as
-    ``microtensor.float32``: the name says which library made it.
+    ``microtensor.Size([2, 3])`` (PyTorch prints ``torch.Size([2, 3])``): the name says which
+    library made it, as in a tensor's repr (``dtype=microtensor.float64``). A dtype itself is a
+    NumPy dtype: ``print(x.dtype)`` shows ``float32`` (PyTorch shows ``torch.float32``).
     """
 
     __slots__ = ()
@@ -111,7 +114,7 @@ NONLEAF_GRAD_WARNING = (
 
 
 class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, SortingMethods,
-             RearrangeMethods, LinalgMethods):
+             RearrangeMethods, LinalgMethods, ExtrasMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data)`` makes a float tensor (as ``torch.Tensor``); prefer ``mt.tensor(data)``, which
@@ -136,6 +139,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         "_multi_output_of",  # for an output of split/chunk/unbind: (function, index)
         "_freed_twin",  # the value-less stand-in a released graph holds (autograd/function.py)
         "_grad_accumulator",  # a weak reference to this leaf's AccumulateGrad node, if any
+        "_inference",  # True for a tensor made inside inference_mode()
         "__weakref__",
     )
 
@@ -517,6 +521,17 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def is_signed(self) -> bool:
+        """Can the dtype hold negative values? (False for bool and uint8.)"""
+        return self._data.dtype.kind in "ifc"
+
+    def is_inference(self) -> bool:
+        """Was this tensor made inside ``inference_mode()``? (See ``autograd/grad_mode.py``.)"""
+        return getattr(self, "_inference", False)
+
     # ------------------------------------------------------------------ Python protocol
     def __repr__(self) -> str:
         from microtensor.tensor_repr import format_tensor
@@ -736,6 +751,94 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         values = generator().normal(mean, std, self.shape)
         return self._inplace("normal_", lambda t: Tensor._make(values.astype(t.dtype)))
 
+    # the in-place forms of the elementwise ops: the result keeps this tensor's dtype (an int
+    # tensor's sqrt_() raises, as in PyTorch); recorded in the graph like ``add_``
+    def abs_(self) -> Tensor:
+        return self._inplace("abs_", ops.elementwise.abs, arithmetic=True)
+
+    def cos_(self) -> Tensor:
+        return self._inplace("cos_", ops.elementwise.cos, arithmetic=True)
+
+    def sin_(self) -> Tensor:
+        return self._inplace("sin_", ops.elementwise.sin, arithmetic=True)
+
+    def exp_(self) -> Tensor:
+        return self._inplace("exp_", ops.elementwise.exp, arithmetic=True)
+
+    def log_(self) -> Tensor:
+        return self._inplace("log_", ops.elementwise.log, arithmetic=True)
+
+    def neg_(self) -> Tensor:
+        return self._inplace("neg_", ops.elementwise.neg, arithmetic=True)
+
+    def sigmoid_(self) -> Tensor:
+        return self._inplace("sigmoid_", ops.elementwise.sigmoid, arithmetic=True)
+
+    def sign_(self) -> Tensor:
+        return self._inplace("sign_", ops.elementwise.sign, arithmetic=True)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace("sqrt_", ops.elementwise.sqrt, arithmetic=True)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace("tanh_", ops.elementwise.tanh, arithmetic=True)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", ops.activations.relu, arithmetic=True)
+
+    def erf_(self) -> Tensor:
+        return self._inplace("erf_", ops.special.erf, arithmetic=True)
+
+    def clip_(self, min: Any = None, max: Any = None) -> Tensor:
+        return self.clamp_(min, max)
+
+    def masked_fill_(self, mask: Any, value: Scalar) -> Tensor:
+        return self._inplace("masked_fill_",
+                             lambda t: ops.elementwise.masked_fill(t, mask, value))
+
+    def index_put(self, indices: tuple[Any, ...], values: Any,
+                  accumulate: bool = False) -> Tensor:
+        """``self`` with ``self[indices] = values`` (``+=`` with ``accumulate=True``, where a
+        repeated index adds every value). ``indices`` is a tuple of index tensors (long or bool),
+        one per leading dimension, as in PyTorch."""
+        checked = _index_put_indices(indices)
+        if not isinstance(values, Tensor):
+            raise TypeError("index_put(): argument 'values' must be Tensor, not "
+                            f"{type(values).__name__}")
+        if accumulate:
+            return _index_put_accumulate(self, checked, values)
+        return ops.shape.index_put(self, checked, values)
+
+    def index_put_(self, indices: tuple[Any, ...], values: Any,
+                   accumulate: bool = False) -> Tensor:
+        return self._inplace("index_put_", lambda t: t.index_put(indices, values, accumulate))
+
+    def put(self, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+        """``self`` seen as 1-d, with ``flat[index] = source`` (``+=`` with ``accumulate``);
+        negative indices count from the end, as in PyTorch."""
+        flat_index = _put_positions(self, index)
+        source = source if isinstance(source, Tensor) else Tensor._make(np.asarray(source))
+        if source._data.size != flat_index.size:
+            raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+                               f"elements, but got source.numel() = {source._data.size}, "
+                               f"index.numel() = {flat_index.size}")
+        flat = self.reshape(-1)
+        indices = (Tensor._make(flat_index),)
+        values = source.reshape(-1)
+        result = (_index_put_accumulate(flat, indices, values) if accumulate
+                  else ops.shape.index_put(flat, indices, values))
+        return result.reshape(self.shape)
+
+    def put_(self, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+        return self._inplace("put_", lambda t: t.put(index, source, accumulate))
+
+    def fill_diagonal_(self, fill_value: Scalar, wrap: bool = False) -> Tensor:
+        """Write ``fill_value`` on the main diagonal (of a 2-d tensor, or of one whose dims are
+        all equal); ``wrap=True``, for a tall matrix, starts again every ``cols + 1`` rows."""
+        mask = Tensor._make(_diagonal_mask(self._data.shape, wrap))
+        return self._inplace("fill_diagonal_",
+                             lambda t: ops.elementwise.masked_fill(t, mask, fill_value))
+
     def __setitem__(self, index: Any, value: Any) -> None:
         self._inplace("__setitem__", lambda t: ops.shape.index_put(t, index, value))
 
@@ -766,6 +869,15 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def relu(self) -> Tensor:
         return ops.activations.relu(self)
+
+    def erf(self) -> Tensor:
+        return ops.special.erf(self)
+
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        return ops.activations.hardshrink(self, lambd)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        return ops.activations.prelu(self, weight)
 
     def sign(self) -> Tensor:
         return ops.elementwise.sign(self)
@@ -870,6 +982,82 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return ops.linalg.matmul(self, other)
 
 
+def _index_put_indices(indices: Any) -> tuple[Any, ...]:
+    """The indices of ``index_put``: a tuple (or list) of tensors, as PyTorch requires."""
+    if not isinstance(indices, tuple | list) or not all(isinstance(i, Tensor) for i in indices):
+        raise TypeError("index_put(): argument 'indices' must be tuple of Tensors, got "
+                        f"{type(indices).__name__}; e.g. x.index_put((rows, cols), values)")
+    return tuple(indices)
+
+
+def _index_put_accumulate(input: Tensor, indices: tuple[Tensor, ...], values: Any) -> Tensor:
+    """``input[indices] += values`` where repeated positions add up (``index_put`` with
+    ``accumulate=True``): the indexed leading dims are flattened into one, and ``index_add``
+    (differentiable in both) adds the values at the flat positions."""
+    arrays = []
+    for index, size in zip(indices, input._data.shape, strict=False):
+        array = index._data
+        if array.dtype == np.bool_:
+            array = np.nonzero(array)[0] if array.ndim == 1 else None
+        if array is None or array.dtype.kind not in "iu":
+            raise IndexError("index_put(): tensors used as indices must be long or 1-d bool "
+                             "tensors when accumulate=True")
+        if array.size and (array.max() >= size or array.min() < -size):
+            raise IndexError(f"index_put(): index {int(array.max())} is out of bounds for a "
+                             f"dimension of size {size}")
+        arrays.append(np.where(array < 0, array + size, array))
+    if len(arrays) > input._data.ndim:
+        raise IndexError(f"index_put(): too many indices for a tensor of dimension "
+                         f"{input._data.ndim} (got {len(arrays)})")
+    leading = input._data.shape[:len(arrays)]
+    rest = input._data.shape[len(arrays):]
+    positions = np.ravel_multi_index(np.broadcast_arrays(*arrays), leading).reshape(-1)
+    flat = input.reshape(-1, *rest)
+    values = values if isinstance(values, Tensor) else Tensor._make(
+        np.asarray(values, input._data.dtype))
+    added = ops.shape.expand(values, (positions.size, *rest))
+    summed = ops.selection.index_add(flat, 0, Tensor._make(positions.astype(np.int64)),
+                                     added.to(input._data.dtype))
+    return summed.reshape(input._data.shape)
+
+
+def _put_positions(input: Tensor, index: Any) -> np.ndarray:
+    """The flat positions of ``put``: a long tensor's values, negative ones from the end."""
+    array = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if array.dtype.kind not in "iu":
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
+                           f"{_dtypes.torch_name(array.dtype)}")
+    size = input._data.size
+    flat = array.reshape(-1).astype(np.int64)
+    if flat.size and (flat.max() >= size or flat.min() < -size):
+        bad = flat[(flat >= size) | (flat < -size)][0]
+        raise IndexError(f"put_(): index {bad} out of range for tensor of size "
+                         f"{list(input._data.shape)}")
+    return np.where(flat < 0, flat + size, flat)
+
+
+def _diagonal_mask(shape: tuple[int, ...], wrap: bool) -> np.ndarray:
+    """True on the main diagonal (``fill_diagonal_``): every ``cols + 1``-th element of the
+    flat 2-d tensor (past the square part only with ``wrap``), or the ``(i, i, ..., i)``."""
+    if len(shape) < 2:
+        raise RuntimeError(f"fill_diagonal_(): dimensions must larger than 1 (got a "
+                           f"{len(shape)}-d tensor)")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError(f"fill_diagonal_(): all dimensions of input must be of equal length "
+                           f"(got shape {list(shape)})")
+    size = int(np.prod(shape))
+    mask = np.zeros(size, dtype=bool)
+    if len(shape) == 2:
+        rows, cols = shape
+        step = cols + 1
+        end = size if wrap else min(rows, cols) * cols
+        mask[np.arange(0, end, step)] = True
+    else:
+        step = sum(shape[0] ** k for k in range(len(shape)))
+        mask[np.arange(shape[0]) * step] = True
+    return mask.reshape(shape)
+
+
 def legacy_array(args: tuple[Any, ...], dtype: np.dtype, cast_tensor: bool,
                  name: str) -> np.ndarray:
     """The array of PyTorch's legacy constructors (``torch.Tensor(...)``,
@@ -972,3 +1160,29 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
     __call__ = remove
+
+
+_plain_make = Tensor._make
+_inference_contexts = [0]  # how many inference_mode() blocks are open, in all threads
+_inference_lock = threading.Lock()
+
+
+def _make_marking_inference(data: np.ndarray, requires_grad: bool = False,
+                            grad_fn: Any = None) -> Tensor:
+    """``Tensor._make`` while some ``inference_mode()`` is open: also marks the tensors this
+    thread makes inside one (``is_inference()``)."""
+    from microtensor.autograd.grad_mode import grad_state
+
+    t = _plain_make(data, requires_grad, grad_fn)
+    if grad_state.inference:
+        t._inference = True
+    return t
+
+
+def mark_inference_tensors(entering: bool) -> None:
+    """Called by ``inference_mode`` on entry and exit: while any block is open, every new tensor
+    passes through ``_make_marking_inference``; otherwise ``_make`` costs nothing extra."""
+    with _inference_lock:
+        _inference_contexts[0] += 1 if entering else -1
+        maker = _make_marking_inference if _inference_contexts[0] else _plain_make
+        Tensor._make = staticmethod(maker)  # type: ignore[method-assign]

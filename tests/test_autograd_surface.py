@@ -37,7 +37,7 @@ def _leaves(*shapes):
 
 def _kinds(node):
     """Each next function as 'acc' (AccumulateGrad), 'none' or the node's name."""
-    return [("acc" if isinstance(n, AccumulateGrad) else "none" if n is None else n.name, k)
+    return [("acc" if isinstance(n, AccumulateGrad) else "none" if n is None else n.op_name, k)
             for n, k in node.next_functions]
 
 

@@ -216,7 +216,7 @@ def test_leaf_and_grad_fn_attributes():
     y = x * 2
     assert x.is_leaf and x.grad_fn is None
     assert not y.is_leaf and y.requires_grad and y.grad_fn is not None
-    assert y.grad_fn.name == "Mul"
+    assert y.grad_fn.name() == "MulBackward"
     # PyTorch's (node, input index) pairs: the leaf's AccumulateGrad, and (None, 0) for the 2
     (accumulate, index), constant = y.grad_fn.next_functions
     assert type(accumulate).__name__ == "AccumulateGrad" and accumulate.variable is x

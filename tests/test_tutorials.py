@@ -26,14 +26,6 @@ TUTORIALS = ROOT / "tests" / "tutorials"
 HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
 needs_digits = pytest.mark.skipif(not HAS_SKLEARN, reason="scikit-learn is not installed")
 
-MISSING_SCATTER_0D_INDEX = (
-    "torch.zeros(10).scatter_(0, torch.tensor(3), value=1): PyTorch accepts a 0-d index for a 1-d "
-    "input (the Transforms tutorial's one-hot Lambda); microtensor raises RuntimeError 'index "
-    "tensor must have the same number of dimensions as the input tensor'")
-MISSING_RANGE_INDEX = (
-    "input[range(n), target]: PyTorch indexes with a Python range as with a list (the nll of "
-    "'What is torch.nn really?'); microtensor raises IndexError '... (got range)'")
-
 
 def run_script(name: str, folder: Path) -> str:
     """Run tests/tutorials/<name>.py in `folder`; assert it ran to the end; return its output."""
@@ -140,7 +132,6 @@ def test_data(tmp_path: Path) -> None:
 
 
 @needs_digits
-@pytest.mark.xfail(strict=True, reason=MISSING_SCATTER_0D_INDEX)
 def test_transforms(tmp_path: Path) -> None:
     out = run_script("transforms_tutorial", tmp_path)
     assert "image: (1, 8, 8)" in out and "values in [0.0, 0.9]" in out
@@ -176,7 +167,6 @@ def test_pytorch_with_examples(tmp_path: Path) -> None:
 
 
 @needs_digits
-@pytest.mark.xfail(strict=True, reason=MISSING_RANGE_INDEX)
 def test_nn_tutorial(tmp_path: Path) -> None:
     out = run_script("nn_tutorial", tmp_path)
     assert "tensor(0) tensor(9)" in out

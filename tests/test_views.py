@@ -140,3 +140,18 @@ def test_in_place_on_an_expanded_tensor_is_refused() -> None:
     e = mt.zeros(3).expand(2, 3)
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         e.add_(1)
+
+
+def test_overwriting_a_saved_output_through_another_view_keeps_the_right_gradient() -> None:
+    """b[1].tanh_() saves its output; b[:, 0].exp_() then changes one of those values. PyTorch
+    refuses this backward (views share one version counter); microtensor keeps the history of
+    in-place changes and gives the true gradient (a documented difference)."""
+
+    def second_write_to_saved_output(x: mt.Tensor) -> mt.Tensor:
+        base = x * 1
+        base[1].tanh_()
+        base[:, 0].exp_()
+        return base
+
+    x = mt.tensor(np.random.default_rng(0).standard_normal((3, 2)), requires_grad=True)
+    assert mt.autograd.gradcheck(second_write_to_saved_output, (x,))

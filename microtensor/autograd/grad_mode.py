@@ -31,6 +31,7 @@ class _ThreadModes(threading.local):
 
     def __init__(self) -> None:
         self.enabled = True  # are ops recorded into the graph?
+        self.inference = False  # inside inference_mode()?
         self.recording_backward = False  # is a create_graph=True backward running?
 
 
@@ -117,6 +118,61 @@ class set_grad_enabled(_GradModeContext):
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (in this thread)."""
+    return grad_state.inference
+
+
+class inference_mode(_GradModeContext):
+    """``no_grad`` for code that will never need gradients: ``with mt.inference_mode():``, or
+    ``@mt.inference_mode()`` / bare ``@mt.inference_mode`` as a decorator; ``mode=False`` makes
+    it do nothing (PyTorch's signature).
+
+    A simplification of PyTorch's: inside, recording is off exactly as in ``no_grad``, and the
+    tensors made inside answer ``is_inference()`` with True. PyTorch also skips version counters
+    there and later refuses some uses of such tensors in autograd; microtensor does neither
+    (they are ordinary tensors without history), so code that works with PyTorch works here.
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        context = super().__new__(cls)
+        if callable(mode):  # bare decorator: @inference_mode
+            context._inference = True
+            return context(mode)
+        return context
+
+    def __init__(self, mode: Any = True) -> None:
+        self._inference = bool(mode)
+
+    def __enter__(self) -> None:
+        from microtensor.tensor import mark_inference_tensors
+
+        self._previous = grad_state.enabled
+        self._previous_inference = grad_state.inference
+        if self._inference:
+            grad_state.enabled = False
+            grad_state.inference = True
+            mark_inference_tensors(True)
+
+    def __exit__(self, *exc: object) -> None:
+        from microtensor.tensor import mark_inference_tensors
+
+        grad_state.enabled = self._previous
+        grad_state.inference = self._previous_inference
+        if self._inference:
+            mark_inference_tensors(False)
+
+    def __call__(self, function: F) -> F:
+        inference = self._inference
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(inference):
                 return function(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -65,7 +65,7 @@ def timed_forward(cls: type, ctx: Any, arrays: list[Any], params: dict[str, Any]
 
 def timed_backward(node: Any, grad: Any) -> Any:
     """``node.backward(node, grad)``, timed under ``<name>Backward`` (``Op.run_backward``)."""
-    return timed(f"{node.name}Backward", node.backward, node, grad)
+    return timed(node.name(), node.backward, node, grad)
 
 
 # --------------------------------------------------------------------------- results

@@ -9,6 +9,7 @@ The mixins have no state (``__slots__ = ()``).
 
 from __future__ import annotations
 
+from microtensor.methods.extras import ExtrasMethods
 from microtensor.methods.linalg import LinalgMethods
 from microtensor.methods.logical import LogicalMethods
 from microtensor.methods.pointwise import PointwiseMethods
@@ -18,6 +19,7 @@ from microtensor.methods.selection import SelectionMethods
 from microtensor.methods.sorting import SortingMethods
 
 __all__ = [
+    "ExtrasMethods",
     "LinalgMethods",
     "LogicalMethods",
     "PointwiseMethods",

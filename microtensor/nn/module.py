@@ -79,7 +79,22 @@ class Parameter(Tensor):
 
 
 # The result of load_state_dict(strict=False), as in PyTorch.
-IncompatibleKeys = namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it missed and those it did not expect (a
+    named tuple; prints ``<All keys matched successfully>`` when both are empty, as in
+    PyTorch)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+IncompatibleKeys = _IncompatibleKeys
 
 
 class RemovableHandle:

@@ -242,6 +242,10 @@ def _prepare(op: str, input: Tensor, dim: int, index: Any,
     """The axis and the checked index of a gather/scatter call."""
     axis = normalize_dim(dim, input.ndim, op)
     index_array = _index_array(op, index, allow_int32=True)
+    if op != "gather" and index_array.ndim == 0 and input.ndim == 1:
+        # PyTorch counts a 0-d index as 1-d for a 1-d input: x.scatter_(0, tensor(3), value=1)
+        # writes one element (the one-hot of its Transforms tutorial)
+        index_array = index_array.reshape(1)
     _check_gather_shapes(op, input, index_array, axis, src)
     size = input.shape[axis] if input.ndim else 1
     _check_bounds(op, index_array, size, dim, error=RuntimeError)
@@ -286,6 +290,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     if not isinstance(source, Tensor):
         return _scatter_value(input, dim, index, source)
     _same_dtype("scatter", input, source)
+    if source.ndim == 0 and input.ndim == 1:  # a 0-d src counts as 1-d too (as the index)
+        source = reshape(source, (1,))
     axis, index_array = _prepare("scatter", input, dim, index, source)
     return ScatterOp.apply(input, source, axis=axis, index=index_array)
 

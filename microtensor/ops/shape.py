@@ -387,7 +387,7 @@ def _index_item(item: Any) -> Any:
         return _array_item(item._data)
     if isinstance(item, np.ndarray):
         return _array_item(item)
-    if isinstance(item, list | tuple):
+    if isinstance(item, list | tuple | range):  # a range indexes as the list it holds
         array = np.asarray(item)
         if array.dtype.kind == "f" or array.size == 0:
             array = array.astype(np.int64)  # PyTorch turns an index list into a long tensor

@@ -324,7 +324,7 @@ class _Drawer:
         self.ops += 1
         node_id = self.ids[id(node)] = f"op{self.ops}"
         self.keep_alive.append(node)
-        lines = [_bold(node.name)]
+        lines = [_bold(node.op_name)]
         extra = getattr(node, "__dict__", {})
         for key in _OP_ATTRIBUTES:
             value = extra.get(key)
@@ -332,7 +332,7 @@ class _Drawer:
                 lines.append(html.escape(f"{key}={value!r}"))
         fill, border = _STYLE["op"]
         self.graph.node(node_id, _html(lines), shape="ellipse", fillcolor=fill, color=border,
-                        tooltip=f"{node.name} (grad_fn {node!r})")
+                        tooltip=f"{node.op_name} (grad_fn {node!r})")
         return node_id
 
     def constant(self, value: Any) -> str:
@@ -425,7 +425,7 @@ def _tooltip(t: Tensor) -> str:
         text += (f", min {_format_number(values.min())}, max {_format_number(values.max())}, "
                  f"mean {_format_number(values.mean())}")
     if t.grad_fn is not None:
-        text += f", made by {t.grad_fn.name}"
+        text += f", made by {t.grad_fn.op_name}"
     return text
 
 

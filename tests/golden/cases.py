@@ -1265,6 +1265,7 @@ from tests.golden import (  # noqa: E402  (they use the helpers defined above)
     cases_attention,
     cases_conv2,
     cases_devices,
+    cases_extras,
     cases_linalg,
     cases_logical,
     cases_losses2,
@@ -1275,13 +1276,15 @@ from tests.golden import (  # noqa: E402  (they use the helpers defined above)
     cases_scans,
     cases_selection,
     cases_sorting,
+    cases_sweep,
 )
 
 FAMILIES = (
-    cases_activations2, cases_attention, cases_conv2, cases_devices, cases_linalg, cases_logical,
+    cases_activations2, cases_attention, cases_conv2, cases_devices, cases_extras,
+    cases_linalg, cases_logical,
     cases_losses2,
     cases_norm2, cases_pointwise, cases_rearrange, cases_rnn, cases_scans, cases_selection,
-    cases_sorting,
+    cases_sorting, cases_sweep,
 )
 for _family in FAMILIES:
     _family.register()
