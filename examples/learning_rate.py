@@ -159,8 +159,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     except ImportError:
         print("\n(matplotlib is not installed: no plots)")
         return out
-    plot_loss_curves(threshold_runs, path=args.out / "threshold.png", ylim=(1e-30, 1e20),
-                     title="gradient descent around lr = 2/λ_max")
+    plot_loss_curves(threshold_runs, path=args.out / "threshold.png", ylim=(1e-30, 1e30),
+                     title="gradient descent around lr = 2/λ_max", legend_loc="upper right")
     figure = Figure(figsize=(12, 4.2), layout="constrained")
     left, right = figure.subplots(1, 2)
     plot_loss_curves({name: run.lrs for name, run in schedule_runs.items()}, ax=left,

@@ -131,12 +131,14 @@ def best_intercept(slope: float) -> float:
     return float(np.mean(np.array(HEIGHTS) - slope * np.array(WEIGHTS)))
 
 
-def stop_reason(history: list[Step], max_steps: int = 1000) -> str:
+def stop_reason(history: list[Step], tolerance: float = 1e-3, max_steps: int = 1000) -> str:
+    """Why the descent stopped: the size |step| of every last step is below the tolerance (a
+    step's sign only says which way it went), or the step limit."""
     last = history[-1]
     if len(history) >= max_steps:
         return f"after the maximum of {max_steps} steps"
-    sizes = ", ".join(f"{size:+.2e}" for size in last.step_sizes.values())
-    return f"after {last.number} steps: step size {sizes} below the tolerance"
+    sizes = ", ".join(f"{abs(size):.2e}" for size in last.step_sizes.values())
+    return f"after {last.number} steps: |step| = {sizes}, below the tolerance {tolerance:g}"
 
 
 def print_intercept_table(history: list[Step]) -> None:
@@ -196,11 +198,13 @@ def plot(intercept_run: list[Step], line_run: list[Step], strict_run: list[Step]
     valley.plot(path_b, path_s, color="tab:orange", label="path of gradient descent")
     early = line_run[-1].values
     valley.plot(early["intercept"], early["slope"], "o", color="tab:blue", markersize=8,
-                label=f"step size < 0.001: stop after {len(line_run)} steps")
+                label=f"|step| < 0.001: stop after {len(line_run)} steps")
     late = strict_run[-1].values
-    valley.plot(late["intercept"], late["slope"], "o", color="tab:orange", markersize=8,
-                label=f"step size < 1e-6: stop after {len(strict_run)} steps")
-    valley.plot(*least_squares(), "k*", markersize=12, label="least squares")
+    # a ring around the star: the strict stop lands on the least-squares point (8.6e-05 away)
+    valley.plot(late["intercept"], late["slope"], "o", color="tab:orange", markersize=16,
+                markerfacecolor="none", markeredgewidth=2.2,
+                label=f"|step| < 1e-6: stop after {len(strict_run)} steps")
+    valley.plot(*least_squares(), "k*", markersize=10, label="least squares", zorder=4)
     valley.set(xlabel="intercept", ylabel="slope", title="part 2: down the long valley")
     valley.legend(fontsize="small")
 
@@ -242,7 +246,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[Step]]:
     strict_run = fit_line(tolerance=1e-6)
     print_line_table(strict_run, args.every * 4)
     final = strict_run[-1].values
-    print(f"   stopped {stop_reason(strict_run)}")
+    print(f"   stopped {stop_reason(strict_run, tolerance=1e-6)}")
     print(f"   gradient descent: intercept = {final['intercept']:.4f}, slope = "
           f"{final['slope']:.4f}")
     print(f"   least squares (np.linalg.lstsq): intercept = {b_ls:.4f}, slope = {s_ls:.4f}")

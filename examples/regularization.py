@@ -177,7 +177,7 @@ def print_table(results: list[Result]) -> None:
 def plot(results: list[Result], data: dict[str, Split], path: Path) -> None:
     """Left: the fitted functions. Right: validation loss per epoch for every variant."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FormatStrFormatter
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
     figure = Figure(figsize=(13, 4.8), layout="constrained")
     fits, curves = figure.subplots(1, 2)
@@ -190,7 +190,8 @@ def plot(results: list[Result], data: dict[str, Split], path: Path) -> None:
         with mt.no_grad():
             prediction = r.model(mt.tensor(grid[:, None], dtype=mt.float32)).numpy().ravel()
         fits.plot(grid, prediction, label=r.variant.name)
-    fits.set(xlabel="x", ylabel="y", ylim=(-2, 2), title="what each model learnt")
+    fits.set(xlabel="x", ylabel="y = sin(2πx) + noise", ylim=(-2, 2),
+             title="what each model learnt")
     fits.legend(fontsize="x-small", ncol=2)
 
     for r in results:
@@ -202,8 +203,10 @@ def plot(results: list[Result], data: dict[str, Split], path: Path) -> None:
                 label=f"{none.variant.name}: training loss")
     curves.axhline(NOISE**2, color="black", linestyle=":", linewidth=0.8, label="noise level")
     curves.set_yscale("log")
+    # a few labelled ticks: labelling every minor tick of a log axis makes them overlap
+    curves.set_yticks([0.02, 0.05, 0.1, 0.2, 0.5, 1.0])
     curves.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-    curves.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+    curves.yaxis.set_minor_formatter(NullFormatter())
     curves.set(xlabel="epoch", ylabel="MSE", title="validation loss per epoch")
     curves.grid(True, alpha=0.3)
     curves.legend(fontsize="x-small")

@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                      ylabel="|y| (distance from the stable manifold y = 0)",
                      title="|y| grows by (1 + 2·lr) per step, unless it is exactly 0")
     right.axhline(1.0, color="0.5", ls="--", lw=0.8)
+    right.legend(fontsize="small", loc="lower right", bbox_to_anchor=(1.0, 0.06))  # empty there
     args.out.mkdir(parents=True, exist_ok=True)
     figure.savefig(args.out / "saddle_escape.png", dpi=110)
     him = landscape.TEST_FUNCTIONS["himmelblau"]

@@ -93,11 +93,12 @@ def load_data(args: argparse.Namespace) -> tuple[TensorDataset, TensorDataset, T
 
 
 def augmentation(image_size: int) -> mt.transforms.Compose:
-    """Small random shifts and rotations: new but plausible digits every epoch."""
-    shift = 1 if image_size <= 8 else 2
+    """New but plausible digits every epoch: rotation, shift and scaling in one affine
+    resampling, then a random crop of 85-100 % of the area stretched back to full size."""
+    shift = (1 if image_size <= 8 else 2) / image_size  # as a fraction of the width
     return mt.transforms.Compose([
-        mt.transforms.RandomRotation(10),
-        mt.transforms.RandomShift(shift),
+        mt.transforms.RandomAffine(degrees=10, translate=(shift, shift), scale=(0.9, 1.1)),
+        mt.transforms.RandomResizedCrop(image_size, scale=(0.85, 1.0), ratio=(0.9, 1.1)),
     ])
 
 
@@ -133,14 +134,19 @@ def train_one_epoch(model, loader, optimizer, loss_fn, progress) -> tuple[float,
 
 
 def progress_bar(total: int, description: str, enabled: bool):
-    """A tqdm bar (the ``examples`` extra), or a silent stand-in."""
+    """A tqdm bar (the ``examples`` extra), or a silent stand-in.
+
+    Shown only when stderr is a terminal (tqdm's ``disable=None``): output redirected to a
+    file or a pipe gets the epoch table, not hundreds of bar updates.
+    """
     try:
         from tqdm import tqdm
     except ImportError:
         enabled = False
     if not enabled:
         return _Silent()
-    return tqdm(total=total, desc=description, leave=False, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, desc=description, leave=False, file=sys.stderr, dynamic_ncols=True,
+                disable=None)
 
 
 class _Silent:
@@ -156,13 +162,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=None, help="default depends on --optimizer")
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--augment", action="store_true", help="random shifts and rotations")
+    parser.add_argument("--augment", action="store_true",
+                        help="random rotation, shift and scaling (RandomAffine, RandomResizedCrop)")
     parser.add_argument("--batch-norm", action="store_true", help="BatchNorm2d after each conv")
     parser.add_argument("--patience", type=int, default=8, help="early-stopping patience")
     parser.add_argument("--dataset", choices=["digits", "mnist"], default="digits")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("runs/train_cnn"))
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="hide the progress bar (it is hidden anyway when stderr is not a "
+                             "terminal)")
     return parser.parse_args(argv)
 
 

@@ -396,7 +396,36 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         create_graph: bool = False,
         inputs: Any = None,
     ) -> None:
-        """Backpropagate from this tensor, accumulating dself/dleaf into every leaf's ``.grad``."""
+        """Backpropagate from this tensor: add d(self)/d(leaf) to the ``.grad`` of every leaf
+        that requires grad (reverse-mode automatic differentiation, the chain rule applied from
+        the output back).
+
+        The engine visits the ops of the graph that produced ``self`` in reverse topological
+        order, and each op's ``backward`` turns the gradient of its output into gradients of
+        its inputs (vector-Jacobian products): for y = f(x), dL/dx = (∂y/∂x)ᵀ dL/dy.
+
+        Args:
+            gradient: dL/d(self), the same shape as ``self``. May be omitted only when ``self``
+                has one element (a loss): it is then 1. For a non-scalar ``self`` the result is
+                the gradient of Σ gradient · self.
+            retain_graph: keep the saved intermediate values so that backward can run through
+                this graph again; default ``create_graph``. Without it a second ``backward``
+                raises RuntimeError.
+            create_graph: record the backward pass itself as a graph, so the gradients can be
+                differentiated again (Hessian-vector products, gradient penalties).
+            inputs: a tensor or sequence of tensors: accumulate only into these ``.grad``s.
+
+        Gradients *accumulate*: ``.grad`` is added to, not replaced, which is why a training
+        loop calls ``optimizer.zero_grad()`` before each ``loss.backward()``. Non-leaf tensors
+        get a ``.grad`` only after ``retain_grad()``.
+
+        Example::
+
+            w = mt.tensor([1.0, 2.0], requires_grad=True)
+            loss = (w ** 2).sum()
+            loss.backward()
+            w.grad                      # tensor([2., 4.]) = 2w
+        """
         from microtensor.autograd.engine import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs)

@@ -51,6 +51,57 @@ def test_optimizer_race(tmp_path, capsys):
         assert pngs(tmp_path) == {"rosenbrock.png", "saddle.png", "rosenbrock_loss.png"}
 
 
+def test_optimizer_race_docstring_claims() -> None:
+    """Every number the docstring of optimizer_race.py states, on the default run."""
+    race = load("optimizer_race")
+    rosen = race.race("rosenbrock", race.ROSENBROCK_RUNNERS, 1500)
+    minimum = np.array([1.0, 1.0])
+
+    def distance(name: str) -> float:
+        return float(np.linalg.norm(rosen[name].final_point - minimum))
+
+    assert 0.25 < distance("SGD") < 0.4  # "still about 0.3 from the minimum"
+    reached = {name: rosen[name].steps_to((1.0, 1.0), 0.05) for name in rosen}
+    # Momentum and Nesterov first (about 650 steps), then Adam (about 1,200)
+    assert 550 < reached["Momentum"] < 750 and 550 < reached["Nesterov"] < 750
+    assert 1050 < reached["Adam"] < 1300
+    assert max(reached["Momentum"], reached["Nesterov"]) < reached["Adam"]
+    # RMSprop and NAdam: 0.1 to 0.2 away after 1,500 steps, never within 0.05
+    for name in ("RMSprop", "NAdam"):
+        assert reached[name] is None and 0.1 <= distance(name) <= 0.2, name
+    # ... and steps that overshoot the wall: the loss jumps by more than half in one step
+    for name in ("RMSprop", "NAdam"):
+        assert np.max(rosen[name].losses[1:] / rosen[name].losses[:-1]) > 1.5, name
+    # Lion: reaches 0.05 only near the end (last tenth of the race)
+    assert 1350 <= reached["Lion"] <= 1500
+    # (the loss plot's note: one Lion step lands on the minimum, to round-off)
+    assert np.linalg.norm(rosen["Lion"].path - minimum, axis=1).min() < 1e-12
+    # Lion steps by exactly ±lr in every coordinate, and never settles: a longer run cycles
+    # at about 5·lr from the minimum
+    from microtensor import landscape, optim
+
+    record = landscape.TEST_FUNCTIONS["rosenbrock"]
+    lion = landscape.trajectory(record.fn, optim.Lion, record.start, 3500, lr=2e-3)
+    np.testing.assert_allclose(np.abs(np.diff(lion.path, axis=0)), 2e-3, rtol=1e-9)
+    tail = np.linalg.norm(lion.path[-500:] - minimum, axis=1)
+    assert 3.5 * 2e-3 < tail.min() and tail.max() < 6 * 2e-3
+
+    saddle = race.race("saddle", race.SADDLE_RUNNERS, 400)
+    escape = {name: int(np.flatnonzero(np.abs(run.path[:, 1]) > 1)[0])
+              for name, run in saddle.items()}
+    assert escape["SGD"] == 349  # log(1000)/log(1.02) = 348.8
+    assert 60 <= escape["Momentum"] <= 80 and 60 <= escape["Nesterov"] <= 80  # "about 70"
+    assert escape["Lion"] == 100  # exactly lr per step: 0.001 + 100 * 0.01 > 1
+    assert 60 <= escape["Adam"] < 100 and 60 <= escape["NAdam"] < 100  # "a little sooner"
+    # Adam and Lion take a step of about lr from the first step on
+    for name in ("Adam", "NAdam", "Lion"):
+        first = abs(saddle[name].path[1, 1] - saddle[name].path[0, 1])
+        assert 0.009 <= first <= 0.011, (name, first)
+    # RMSprop first, its first step 10·lr = 0.1 long in y
+    assert escape["RMSprop"] == min(escape.values()) == 17
+    assert abs(saddle["RMSprop"].path[1, 1] - 0.001) == pytest.approx(0.1, rel=0.01)
+
+
 def test_saddle_points(tmp_path, capsys):
     result, out = run("saddle_points", tmp_path, capsys)
     kinds = [r.kind for r in result["critical"]]

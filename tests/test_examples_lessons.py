@@ -154,10 +154,16 @@ def test_line_fit_runs_as_a_script(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------- batch_sizes
 
 @pytest.fixture(scope="module")
-def batch_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Any], str, Path]:
+def batch_lesson(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str, Path]:
     out = tmp_path_factory.mktemp("batch_sizes")
-    runs, printed = run_main(load_example("batch_sizes"), ["--fast", "--out", str(out)])
-    return runs, printed, out
+    lesson, printed = run_main(load_example("batch_sizes"), ["--fast", "--out", str(out)])
+    return lesson, printed, out
+
+
+@pytest.fixture(scope="module")
+def batch_run(batch_lesson: tuple[Any, str, Path]) -> tuple[list[Any], str, Path]:
+    lesson, printed, out = batch_lesson
+    return lesson.runs, printed, out
 
 
 def test_batch_sizes_counts_the_updates(batch_run: tuple[list[Any], str, Path]) -> None:
@@ -201,6 +207,40 @@ def test_batch_sizes_plot(batch_run: tuple[list[Any], str, Path]) -> None:
     _, printed, out = batch_run
     assert_png(out / "batch_sizes.png")
     assert f"plot: {out / 'batch_sizes.png'}" in printed
+    assert_png(out / "batch_sizes_scaling.png")
+    assert f"plot: {out / 'batch_sizes_scaling.png'}" in printed
+
+
+def test_linear_scaling_rule_gives_one_curve_per_epoch(
+    batch_lesson: tuple[Any, str, Path],
+) -> None:
+    lesson, printed, _ = batch_lesson
+    module = load_example("batch_sizes")
+    sizes = [run.batch_size for run in lesson.scaled]
+    assert sizes == [run.batch_size for run in lesson.fixed] == [8, 32, 128, 256, 512]
+    reference = lesson.scaled[1]
+    for run in lesson.scaled[:4]:  # B = 8 ... 256 with lr = 0.02·B/32: one curve per epoch
+        assert module.gap_to_reference(run, reference) < 0.2  # docstring: within 20 %
+        assert abs(run.epoch_losses[-1] / reference.epoch_losses[-1] - 1) < 0.01
+    # with one fixed lr the larger batches end ever higher above B = 32
+    fixed_finals = [run.epoch_losses[-1] for run in lesson.fixed]
+    assert fixed_finals[1] < fixed_finals[2] < fixed_finals[3] < fixed_finals[4]
+    assert "linear scaling rule" in printed
+
+
+def test_linear_scaling_rule_breaks_past_two_over_lambda_max(
+    batch_lesson: tuple[Any, str, Path],
+) -> None:
+    lesson, printed, _ = batch_lesson
+    lam_max = lesson.largest_curvature
+    assert 0.2 < 2 / lam_max < 0.3  # docstring: ≈ 0.25
+    lr_256, lr_512 = 0.02 * 256 / 32, 0.02 * 512 / 32
+    assert lr_256 < 2 / lam_max < lr_512
+    assert lr_256 * lam_max == pytest.approx(1.3, abs=0.05)
+    assert lr_512 * lam_max == pytest.approx(2.6, abs=0.1)
+    diverged = lesson.scaled[4].epoch_losses[-1]
+    assert not np.isfinite(diverged) or diverged > 1e3 * lesson.scaled[1].epoch_losses[-1]
+    assert "diverged" in printed
 
 
 # ------------------------------------------------------------------------- logistic_regression
@@ -313,3 +353,100 @@ def test_early_stopping_restores_the_best_epoch(
 def test_regularization_plot(regularization_run: tuple[list[Any], str, Path]) -> None:
     _, _, out = regularization_run
     assert_png(out / "regularization.png")
+
+
+# ------------------------------------------------------------------- line_fit's stopping rule
+
+def test_line_fit_prints_the_size_of_the_last_step(line_fit: ModuleType) -> None:
+    """"stopped: |step| below the tolerance" states sizes, so every number is ≥ 0 and below it."""
+    runs = [(line_fit.fit_intercept(), 1e-3), (line_fit.fit_line(), 1e-3),
+            (line_fit.fit_line(tolerance=1e-6), 1e-6)]
+    for history, tolerance in runs:
+        reason = line_fit.stop_reason(history, tolerance=tolerance)
+        sizes = [float(v) for v in re.findall(r"(\d\.\d\de[+-]\d\d)", reason)]
+        assert "|step|" in reason and f"below the tolerance {tolerance:g}" in reason
+        assert sizes and all(0 <= size < tolerance for size in sizes), reason
+        assert not re.search(r"(= |, )-", reason)  # no negative "size"
+
+
+# ---------------------------------------------------------------- train_cnn: augment, progress
+
+@pytest.fixture(scope="module")
+def train_cnn() -> ModuleType:
+    return load_example("train_cnn")
+
+
+def test_augment_rotates_shifts_and_scales(train_cnn: ModuleType) -> None:
+    augment = train_cnn.augmentation(8)
+    kinds = [type(t).__name__ for t in augment.transforms]
+    assert kinds == ["RandomAffine", "RandomResizedCrop"]
+    affine, crop = augment.transforms
+    assert affine.degrees == (-10.0, 10.0) and affine.scale == (0.9, 1.1)
+    assert affine.translate == (1 / 8, 1 / 8)  # at most one pixel on 8x8 digits
+    assert crop.size == (8, 8) and crop.scale == (0.85, 1.0)
+    assert train_cnn.augmentation(28).transforms[0].translate == (2 / 28, 2 / 28)
+    mt.manual_seed(0)
+    image = mt.datasets.load_digits().images[0]
+    outputs = [augment(image) for _ in range(3)]
+    assert all(out.shape == image.shape and out.dtype == image.dtype for out in outputs)
+    assert not np.array_equal(outputs[0].numpy(), outputs[1].numpy())  # new digits each time
+
+
+def test_progress_bar_is_off_when_stderr_is_not_a_terminal(
+        train_cnn: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # redirected: not a terminal
+    bar = train_cnn.progress_bar(10, "epoch 1/1", enabled=True)
+    assert bar.disable  # (close() disables every bar, so look before it)
+    for _ in range(10):
+        bar.update(1)
+    bar.close()
+    assert sys.stderr.getvalue() == ""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    bar = train_cnn.progress_bar(10, "epoch 1/1", enabled=True)
+    assert not bar.disable
+    bar.update(10)
+    bar.close()
+    assert "epoch 1/1" in sys.stderr.getvalue()
+    silent = train_cnn.progress_bar(10, "epoch 1/1", enabled=False)  # --no-progress
+    assert type(silent).__name__ == "_Silent"
+
+
+# ----------------------------------------------------------------- README: "A first look" runs
+
+def test_readme_first_look_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## A first look"):]
+    section = section[:section.index("\n## ", 4)]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 2
+    monkeypatch.chdir(tmp_path)  # mt.save writes mlp.npz
+    namespace: dict[str, Any] = {}
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        for block in blocks:
+            exec(compile(block, "README.md", "exec"), namespace)
+    # the first block's comments are its real output
+    printed = buffer.getvalue().splitlines()
+    assert printed[0] == "tensor(0.4981, grad_fn=<SumBackward>)"
+    assert printed[1] == "tensor([ 3.9322e-01, -7.0651e-02,  4.9114e-05])"
+    assert printed[-1] == "True"
+    assert (tmp_path / "mlp.npz").is_file()
+    assert namespace["loss"].item() > 0 and namespace["images"].shape == (64, 1, 28, 28)
+
+
+def test_help_states_the_layout_and_the_backward() -> None:
+    """help(nn.Conv2d) names the (N, C, H, W) layout; MaxPool2d and Tensor.backward explain
+    themselves (issue 15: they were one-liners)."""
+    conv, pool, backward = mt.nn.Conv2d.__doc__, mt.nn.MaxPool2d.__doc__, mt.Tensor.backward.__doc__
+    assert "(N, C_in, H, W)" in conv and "channels first" in conv and "H_out" in conv
+    assert "(N, C, H, W)" in pool and "Backward" in pool and "argmax" in pool
+    for word in ("gradient", "retain_graph", "create_graph", "inputs", "accumulate"):
+        assert word in backward, word
+    assert len(pool.splitlines()) > 15 and len(backward.splitlines()) > 15

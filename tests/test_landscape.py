@@ -456,3 +456,60 @@ def test_plot_paths_follow_savefig_rules(tmp_path):
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in (tmp_path / "deeper" / "curves.svg").read_bytes()[:1000]
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["curves.png", "curves.svg", "deeper"]
+
+
+def test_every_plot_takes_data_then_path_then_keyword_options(tmp_path):
+    """plot_x(data..., path=None, *, ax=None, ...): a path given second is saved, and a path
+    where an Axes belongs (or an Axes where a path belongs) is a clear TypeError."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from microtensor import viz
+
+    history = {"train_loss": [1.0, 0.5, 0.25], "val_acc": [0.5, 0.7, 0.8]}
+    viz.plot_history(history, tmp_path / "history.png")
+    viz.plot_loss_curves({"a": np.array([3.0, 2.0])}, tmp_path / "curves.png")
+    run = L.trajectory(L.saddle, optim.SGD, (1.0, 0.1), 5, lr=0.1)
+    viz.plot_trajectories("saddle", {"SGD": run}, tmp_path / "paths.png", resolution=20)
+    assert {p.name for p in tmp_path.iterdir()} == {"history.png", "curves.png", "paths.png"}
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes, got the file name"):
+        viz.plot_history(history, ax="file.png")
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes, got the file name"):
+        viz.plot_loss_curves({"a": np.array([1.0])}, ax=tmp_path / "x.png")
+    axis = Figure().add_subplot()
+    with pytest.raises(TypeError, match=r"path must be a file name .*an Axes goes in ax="):
+        viz.plot_history(history, axis)
+    with pytest.raises(TypeError, match="options such as bounds go by keyword"):
+        viz.plot_trajectories("saddle", {"SGD": run}, ((-1, 1), (-1, 1)))
+    assert not list(tmp_path.glob("*.tmp")) and len(list(tmp_path.iterdir())) == 3
+
+
+def test_trajectory_legend_sits_below_the_axes_and_touching_paths_get_stripes():
+    pytest.importorskip("matplotlib")
+    from microtensor.viz import landscape_plots as V
+
+    same = L.trajectory(L.saddle, optim.SGD, (1.0, 0.0), 20, lr=0.05)
+    runs = {"first": same, "second": same.path.copy()}
+    figure = V.plot_trajectories("saddle", runs, resolution=20)
+    axis = figure.axes[0]
+    figure.canvas.draw()
+    legend_box = axis.get_legend().get_window_extent()
+    assert legend_box.y1 <= axis.get_window_extent().y0  # below the plotting area
+    widths = [line.get_linewidth() for line in axis.get_lines() if line.get_label() in runs]
+    assert widths[0] > widths[1]  # the first drawn wider: both stay visible
+    apart = {"left": np.array([[-1.0, 1.0], [-1.0, 0.5]]), "right": np.array([[1.0, 1.0],
+                                                                              [1.0, 0.5]])}
+    figure = V.plot_trajectories("saddle", apart, resolution=20)
+    widths = [line.get_linewidth() for line in figure.axes[0].get_lines()
+              if line.get_label() in apart]
+    assert widths[0] == widths[1]
+
+
+def test_history_epoch_ticks_are_whole_numbers():
+    pytest.importorskip("matplotlib")
+    from microtensor import viz
+
+    figure = viz.plot_history({"loss": [1.0, 0.8, 0.5, 0.4, 0.3, 0.2, 0.15, 0.1, 0.09, 0.08]})
+    figure.canvas.draw()
+    ticks = figure.axes[0].get_xticks()
+    assert len(ticks) >= 3 and all(float(t).is_integer() for t in ticks)

@@ -300,3 +300,177 @@ def test_transforms_work_in_a_data_loader():
     ds = TensorDataset(images, labels, transform=T.RandomShift(1))
     x, y = next(iter(DataLoader(ds, batch_size=10, seed=0)))
     assert x.shape == (10, 1, 6, 6) and y.tolist() == list(range(10))
+
+
+# ------------------------------------------------------------------------- affine and resize
+def test_affine_angle_turns_clockwise_and_mirrors_rotate():
+    image = bright_pixel(at=(1, 3))  # two rows above the centre (3, 3)
+    assert where_bright(T.affine(image, 90, (0, 0), 1.0, 0.0)) == (3, 5)  # clockwise: right
+    assert where_bright(T.affine(image, -90, (0, 0), 1.0, 0.0)) == (3, 1)
+    picture = pattern((2, 9, 8))
+    for angle in (17.0, -33.0, 120.0):  # torchvision: affine's angle is rotate's, negated
+        np.testing.assert_array_equal(T.affine(picture, -angle, (0, 0), 1.0, 0.0),
+                                      T.rotate(picture, angle))
+
+
+def test_affine_translate_is_a_shift_and_fills():
+    picture = pattern((2, 6, 5))
+    moved = T.affine(picture, 0.0, (2, -1), 1.0, 0.0, fill=0.5)  # 2 right, 1 up
+    np.testing.assert_array_equal(moved, T.shift(picture, -1, 2, fill=0.5))
+
+
+def test_affine_scale_and_shear_move_pixels_by_the_matrix():
+    image = bright_pixel(shape=(1, 9, 9), at=(4, 5))  # one pixel right of the centre (4, 4)
+    assert where_bright(T.affine(image, 0.0, (0, 0), 2.0, 0.0)) == (4, 6)
+    # a 45° x-shear maps (x, y) to (x − y, y): two rows below the centre moves two left
+    low = bright_pixel(shape=(1, 9, 9), at=(6, 4))
+    assert where_bright(T.affine(low, 0.0, (0, 0), 1.0, 45.0)) == (6, 2)
+    assert where_bright(T.affine(low, 0.0, (0, 0), 1.0, (45.0, 0.0))) == (6, 2)
+    # a y-shear maps (x, y) to (x, y − x): a pixel right of the centre moves up
+    right = bright_pixel(shape=(1, 9, 9), at=(4, 6))
+    assert where_bright(T.affine(right, 0.0, (0, 0), 1.0, (0.0, 45.0))) == (2, 6)
+
+
+def test_affine_matrix_closed_form():
+    a, s, sx, sy = 30.0, 1.5, 10.0, -20.0
+    ra, rx, ry = np.radians([a, sx, sy])
+    expected = s * np.array([
+        [np.cos(ra - ry) / np.cos(ry), -np.cos(ra - ry) * np.tan(rx) / np.cos(ry) - np.sin(ra)],
+        [np.sin(ra - ry) / np.cos(ry), -np.sin(ra - ry) * np.tan(rx) / np.cos(ry) + np.cos(ra)],
+    ])
+    np.testing.assert_allclose(T.affine_matrix(a, s, (sx, sy)), expected, atol=1e-12)
+
+
+def test_affine_center_nearest_and_kinds():
+    image = bright_pixel(shape=(1, 7, 7), at=(0, 2))
+    # about the top-left pixel, a clockwise quarter turn takes (x, y) = (2, 0) to (0, 2)
+    assert where_bright(T.affine(image, 90, (0, 0), 1.0, 0.0, center=(0, 0))) == (2, 0)
+    picture = pattern((1, 8, 8))
+    nearest = T.affine(picture, 23.0, (1, 0), 1.3, 7.0, interpolation="nearest", fill=-1.0)
+    assert set(np.unique(nearest)) <= set(np.unique(picture)) | {np.float32(-1.0)}
+    tensor = mt.tensor(picture)
+    out = T.affine(tensor, 10.0, (0, 0), 1.0, 0.0)
+    assert isinstance(out, mt.Tensor) and out.dtype == mt.float32 and out.shape == (1, 8, 8)
+    with pytest.raises(ValueError, match="interpolation"):
+        T.affine(picture, 0, (0, 0), 1.0, 0, interpolation="bicubic")
+    with pytest.raises(ValueError, match="scale must be positive"):
+        T.affine(picture, 0, (0, 0), 0.0, 0)
+    with pytest.raises(TypeError, match="float image"):
+        T.affine(picture.astype(np.uint8), 0, (0, 0), 1.0, 0)
+
+
+def test_resize_bilinear_with_half_pixel_centres():
+    row = np.array([[[0.0, 1.0]]])  # 1 x 2: upsample the width to 4
+    # output pixel i reads position (i + ½)·2/4 − ½ = −¼, ¼, ¾, 5/4, clamped to [0, 1]
+    np.testing.assert_allclose(T.resize(row, (1, 4))[0, 0], [0.0, 0.25, 0.75, 1.0])
+    picture = pattern((2, 9, 8))
+    np.testing.assert_array_equal(T.resize(picture, (9, 8)), picture)  # same size: unchanged
+    assert T.resize(picture, 4).shape == (2, 4, 4)  # the smaller edge (8) becomes 4
+    assert T.resize(picture, (18, 3)).shape == (2, 18, 3)
+    halved = T.resize(np.arange(16.0).reshape(1, 4, 4), (2, 2))  # the mean of each 2x2 block
+    np.testing.assert_allclose(halved[0], [[2.5, 4.5], [10.5, 12.5]])
+    out = T.resize(mt.tensor(picture), (5, 5))
+    assert isinstance(out, mt.Tensor) and out.dtype == mt.float32
+    np.testing.assert_array_equal(T.resized_crop(picture, 1, 2, 4, 3, (4, 3)),
+                                  picture[:, 1:5, 2:5])
+    with pytest.raises(TypeError, match="size"):
+        T.resize(picture, "big")
+
+
+def test_resize_matches_pytorch_interpolate():
+    torch = pytest.importorskip("torch")
+    picture = pattern((2, 9, 8))
+    for size in ((5, 13), (20, 17), (3, 3)):
+        expected = torch.nn.functional.interpolate(
+            torch.tensor(picture)[None], size=size, mode="bilinear", align_corners=False,
+            antialias=False)[0].numpy()
+        np.testing.assert_allclose(T.resize(picture, size), expected, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------ RandomAffine
+def test_random_affine_draws_in_torchvision_ranges():
+    transform = T.RandomAffine(10, translate=(0.25, 0.1), scale=(0.8, 1.2),
+                               shear=(-5, 5, 2, 3), generator=mt.Generator(0))
+    draws = [transform.get_params(10, 8) for _ in range(400)]
+    angles = np.array([d[0] for d in draws])
+    shifts = np.array([d[1] for d in draws])
+    scales = np.array([d[2] for d in draws])
+    shears = np.array([d[3] for d in draws])
+    assert -10 <= angles.min() < -9 and 9 < angles.max() <= 10
+    assert shifts.dtype.kind == "i"  # whole pixels
+    assert np.abs(shifts[:, 0]).max() == 2 and np.abs(shifts[:, 1]).max() == 1  # 0.25·8, 0.1·10
+    assert 0.8 <= scales.min() and scales.max() <= 1.2
+    assert -5 <= shears[:, 0].min() and shears[:, 0].max() <= 5
+    assert 2 <= shears[:, 1].min() and shears[:, 1].max() <= 3
+    # a number d means an x-shear in (−d, d) and no y-shear
+    only_x = T.RandomAffine(0, shear=4, generator=mt.Generator(1))
+    assert all(-4 <= d[3][0] <= 4 and d[3][1] == 0 for d in
+               (only_x.get_params(5, 5) for _ in range(50)))
+
+
+def test_random_affine_is_seeded_and_applies_its_parameters():
+    picture = pattern((1, 8, 8))
+    first = T.RandomAffine(15, (0.1, 0.1), (0.9, 1.1), 5, generator=mt.Generator(3))
+    second = T.RandomAffine(15, (0.1, 0.1), (0.9, 1.1), 5, generator=mt.Generator(3))
+    np.testing.assert_array_equal(first(picture), second(picture))
+    replay = T.RandomAffine(15, (0.1, 0.1), (0.9, 1.1), 5, generator=mt.Generator(3))
+    angle, translate, scale, shear = replay.get_params(8, 8)
+    again = T.RandomAffine(15, (0.1, 0.1), (0.9, 1.1), 5, generator=mt.Generator(3))
+    np.testing.assert_array_equal(again(picture),
+                                  T.affine(picture, angle, translate, scale, shear))
+    identity = T.RandomAffine(0)
+    np.testing.assert_array_equal(identity(picture), picture)
+    assert "RandomAffine(degrees=(-15.0, 15.0)" in repr(first)
+
+
+def test_random_affine_errors():
+    with pytest.raises(ValueError, match="degrees"):
+        T.RandomAffine(-1)
+    with pytest.raises(ValueError, match="translate values must be in"):
+        T.RandomAffine(0, translate=(1.5, 0))
+    with pytest.raises(ValueError, match="scale values must be positive"):
+        T.RandomAffine(0, scale=(0, 1))
+    with pytest.raises(ValueError, match="scale must be a pair"):
+        T.RandomAffine(0, scale=1.1)
+    with pytest.raises(ValueError, match="shear"):
+        T.RandomAffine(0, shear=(1, 2, 3))
+    with pytest.raises(ValueError, match="interpolation"):
+        T.RandomAffine(0, interpolation="cubic")
+
+
+# ------------------------------------------------------------------------- RandomResizedCrop
+def test_random_resized_crop_boxes_follow_the_rules():
+    transform = T.RandomResizedCrop(6, scale=(0.25, 0.5), ratio=(0.5, 2.0),
+                                    generator=mt.Generator(0))
+    for _ in range(200):
+        top, left, h, w = transform.get_params(20, 16)
+        assert 0 <= top and top + h <= 20 and 0 <= left and left + w <= 16
+        # w and h are rounded from an area in [0.25, 0.5]·320 and an aspect in [0.5, 2]
+        assert 0.25 * 320 * 0.8 <= h * w <= 0.5 * 320 * 1.25
+        assert 0.5 * 0.8 <= w / h <= 2.0 * 1.25
+    assert transform(pattern((3, 20, 16))).shape == (3, 6, 6)
+    assert T.RandomResizedCrop((4, 5))(pattern((1, 9, 9))).shape == (1, 4, 5)
+
+
+def test_random_resized_crop_whole_image_and_fallback():
+    picture = pattern((1, 8, 8))
+    whole = T.RandomResizedCrop(4, scale=(1.0, 1.0), ratio=(1.0, 1.0))
+    np.testing.assert_array_equal(whole(picture), T.resize(picture, (4, 4)))
+    # no crop of aspect 10..20 fits a square: the central crop of the nearest aspect, w/h = 10
+    narrow = T.RandomResizedCrop(4, scale=(0.5, 1.0), ratio=(10.0, 20.0))
+    assert narrow.get_params(20, 20) == (9, 0, 2, 20)
+    tensor = T.RandomResizedCrop(5, generator=mt.Generator(2))(mt.tensor(picture))
+    assert isinstance(tensor, mt.Tensor) and tensor.shape == (1, 5, 5)
+    first = T.RandomResizedCrop(5, generator=mt.Generator(4))(picture)
+    np.testing.assert_array_equal(first, T.RandomResizedCrop(5, generator=mt.Generator(4))(picture))
+
+
+def test_random_resized_crop_errors_and_warning():
+    with pytest.warns(UserWarning, match="should be of kind"):
+        T.RandomResizedCrop(4, scale=(1.0, 0.5))
+    with pytest.raises(ValueError, match="ratio must be a pair of positive"):
+        T.RandomResizedCrop(4, ratio=(0, 1))
+    with pytest.raises(ValueError, match="only interpolation='bilinear'"):
+        T.RandomResizedCrop(4, interpolation="nearest")
+    with pytest.raises(RuntimeError, match="size must be positive"):
+        T.RandomResizedCrop(0)

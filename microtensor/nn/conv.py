@@ -22,10 +22,28 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 class Conv2d(Module):
     """2-D convolution (cross-correlation, as in every deep learning library).
 
+    Layout: the input is **(N, C_in, H, W)**, channels first, as in PyTorch (or (C_in, H, W)
+    for one unbatched image), and the output is (N, C_out, H_out, W_out) with
+
+        H_out = floor((H + 2·padding[0] − dilation[0]·(kH − 1) − 1) / stride[0]) + 1
+
+    (W_out likewise). Images stored channels-last, (N, H, W, C), need ``x.permute(0, 3, 1, 2)``
+    first; ``transforms.ToTensor`` does this for single images.
+
+        out[n, o, i, j] = bias[o] + Σ_c Σ_u Σ_v weight[o, c, u, v]
+                                    · x_padded[n, c, stride·i + dilation·u, stride·j + dilation·v]
+
+    (c runs over the in_channels / groups channels of output channel o's group).
+
     ``weight``: (out_channels, in_channels // groups, kH, kW); ``bias``: (out_channels,).
     ``padding``: int, pair, ``"valid"`` (none) or ``"same"`` (output size = input size, stride
     1 only); ``padding_mode``: how padded values are made: zeros, reflect, replicate, circular.
     Weights and bias start as in PyTorch: uniform on ±1/√fan_in, fan_in = in/groups · kH · kW.
+
+    Example::
+
+        conv = nn.Conv2d(1, 32, kernel_size=3, padding=1)   # 1 channel in, 32 out, size kept
+        conv(mt.randn(16, 1, 8, 8)).shape                   # (16, 32, 8, 8)
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair,
@@ -109,7 +127,37 @@ class Conv2d(Module):
 
 
 class MaxPool2d(Module):
-    """Maximum over each kernel_size window (stride defaults to kernel_size)."""
+    """The maximum over each ``kernel_size`` window of every channel: downsampling that keeps
+    the strongest response.
+
+    Input (N, C, H, W) or (C, H, W), channels first as in ``Conv2d``; output (N, C, H_out, W_out)
+    with H_out = floor((H + 2·padding − dilation·(kernel_size − 1) − 1) / stride) + 1 (``ceil``
+    instead of floor with ``ceil_mode=True``, as long as the last window starts inside the
+    input or the left padding), W_out likewise.
+
+        out[n, c, i, j] = max over u, v of x_padded[n, c, stride·i + dilation·u,
+                                                          stride·j + dilation·v]
+
+    Args:
+        kernel_size: the window, an int or (kH, kW).
+        stride: the step between windows; default ``kernel_size`` (windows side by side: a
+            2x2 pool halves H and W).
+        padding: implicit −inf on each side (never the maximum); at most half the kernel.
+        dilation: the spacing between the window's elements.
+        return_indices: also return, for each output, the flat index h·W + w of the winning
+            input element in its channel (what ``MaxUnpool2d`` takes).
+        ceil_mode: round the output size up instead of down.
+
+    Backward: each output's gradient goes to its window's maximum, the others get 0,
+    dL/dx[argmax] += dL/dout; where windows overlap (stride < kernel) an element can collect
+    several. Ties go to the first maximum in the window (row by row), as in PyTorch.
+    First-order only here (PyTorch also differentiates it twice).
+
+    Example::
+
+        pool = nn.MaxPool2d(2)
+        pool(mt.randn(16, 32, 8, 8)).shape   # (16, 32, 4, 4)
+    """
 
     def __init__(self, kernel_size: IntPair, stride: IntPair | None = None,
                  padding: IntPair = 0, dilation: IntPair = 1, return_indices: bool = False,

@@ -8,12 +8,12 @@ is made, so ``import microtensor.viz`` works without it.
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from microtensor._files import PathLike, write_bytes_atomically
 
-__all__ = ["new_figure", "save_figure"]
+__all__ = ["check_destination", "new_figure", "save_figure"]
 
 
 def new_figure(figsize: tuple[float, float], what: str) -> Any:
@@ -30,6 +30,24 @@ def new_figure(figsize: tuple[float, float], what: str) -> Any:
     figure = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
+
+
+def check_destination(what: str, path: Any, ax: Any, many_axes: bool = False) -> None:
+    """Every plot function takes ``(data..., path=None, *, ax=None, ...)``: check that ``path``
+    is a file name (or None) and ``ax`` a matplotlib ``Axes`` (or None; a sequence of Axes where
+    ``many_axes``), and say which is which when they are swapped, before anything is drawn."""
+    if path is not None and not isinstance(path, str | PurePath):
+        hint = (" (an Axes goes in ax=...)" if hasattr(path, "plot") else
+                " (options such as bounds go by keyword)")
+        raise TypeError(f"{what}: path must be a file name (str or pathlib.Path) or None, got "
+                        f"{type(path).__name__}{hint}")
+    if ax is None or hasattr(ax, "plot"):
+        return
+    if isinstance(ax, str | PurePath):
+        raise TypeError(f"{what}: ax must be a matplotlib Axes, got the file name {str(ax)!r}; "
+                        "pass a file name as path (the argument after the data) or path=...")
+    if not many_axes:
+        raise TypeError(f"{what}: ax must be a matplotlib Axes, got {type(ax).__name__}")
 
 
 def save_figure(figure: Any, path: PathLike | None, dpi: int = 120) -> Path | None:

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from microtensor._files import PathLike
-from microtensor.viz._figures import new_figure, save_figure
+from microtensor.viz._figures import check_destination, new_figure, save_figure
 
 __all__ = ["plot_history"]
 
@@ -30,9 +30,9 @@ _X_KEYS = ("epoch", "step", "iteration")
 
 def plot_history(
     history: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
-    ax: Any = None,
     path: PathLike | None = None,
     *,
+    ax: Any = None,
     x_label: str | None = None,
     title: str | None = None,
     log_loss: bool = False,
@@ -47,11 +47,11 @@ def plot_history(
             everything else (accuracies, other metrics) on a panel between. Empty groups get no
             panel. An ``epoch``/``step``/``iteration`` entry, if present, gives the x values of
             the series of its length. Values may be numbers, 0-d tensors or None (a gap).
-        ax: where to draw. ``None`` makes a new figure with one panel per group; a single
-            matplotlib ``Axes`` receives every series; a sequence of Axes receives one group each
-            (it must have as many as there are groups).
         path: if given, the figure is also saved there (PNG unless the suffix says otherwise),
-            atomically (a temporary file, then renamed).
+            atomically (a temporary file, then renamed): ``plot_history(history, "curves.png")``.
+        ax: where to draw (keyword only). ``None`` makes a new figure with one panel per
+            group; a single matplotlib ``Axes`` receives every series; a sequence of Axes
+            receives one group each (it must have as many as there are groups).
         x_label: the x-axis label; by default the name of the x entry, or ``"epoch"``.
         title: a title for the figure.
         log_loss: use a logarithmic y-axis for the loss panel.
@@ -60,6 +60,7 @@ def plot_history(
     losses (one per epoch) and 100 training losses (one per step), the training losses land at
     epochs 0.1, 0.2, ..., 10.
     """
+    check_destination("plot_history", path, ax, many_axes=True)
     series, x_values, x_name = _series(history)
     groups = _groups(series)
     if not groups:
@@ -82,6 +83,8 @@ def plot_history(
         axes = [ax] * len(groups)
         figure = ax.figure
 
+    from matplotlib.ticker import MaxNLocator  # after new_figure: its ImportError says what to do
+
     reference = min(len(values) for values in series.values())
     for axis, (panel, names) in zip(axes, groups):
         for name in names:
@@ -91,11 +94,14 @@ def plot_history(
                       drawstyle="steps-post" if panel == "learning rate" else "default")
         if len(set(map(id, axes))) > 1:
             axis.set_title(panel)
+            axis.set_ylabel(panel)
         if panel == "loss" and log_loss:
             axis.set_yscale("log")
         if panel == "learning rate" and _spans_decades(series, names):
             axis.set_yscale("log")
         axis.set_xlabel(x_label)
+        if _whole_numbers(x_values, reference):
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # no tick at epoch 2.5
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize="small")
     if title:
@@ -165,6 +171,13 @@ def _x_for(values: list[float], reference: int, x_values: dict[int, list[float]]
         return x_values[len(values)]
     scale = reference / len(values)
     return [(i + 1) * scale for i in range(len(values))]
+
+
+def _whole_numbers(x_values: dict[int, list[float]], reference: int) -> bool:
+    """Whether the x axis counts whole units (epochs 1, 2, ...): the default x, or an x entry
+    of whole numbers."""
+    given = x_values.get(reference)
+    return given is None or all(math.isfinite(v) and float(v).is_integer() for v in given)
 
 
 def _spans_decades(series: dict[str, list[float]], names: list[str]) -> bool:

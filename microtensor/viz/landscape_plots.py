@@ -8,11 +8,14 @@
 ``plot_lr_finder``          the learning-rate range test, with the suggested lr
 =========================== ===================================================================
 
-Every function returns the matplotlib ``Figure`` and, given ``path``, also saves it in the
-format the suffix names (PNG when there is none; atomically: a temporary file, then renamed).
+Every function (and ``mt.viz.plot_history``) takes the same arguments in the same order:
+``plot_x(data..., path=None, *, ax=None, title=None, ...)``: the data, then where to save the
+picture, then keyword-only options. It returns the matplotlib ``Figure`` and, given ``path``, also
+saves it in the format the suffix names (PNG when there is none; atomically: a temporary file,
+then renamed). A path where an Axes belongs (or the reverse) is a ``TypeError`` that says so.
 Figures are built without pyplot on the Agg canvas, so nothing opens a window, no display is
 needed and no global state is touched; in a notebook, the returned figure displays itself.
-Pass ``ax`` to draw into an existing Axes. matplotlib is imported only when a plot is made.
+Pass ``ax=`` to draw into an existing Axes. matplotlib is imported only when a plot is made.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import numpy as np
 from microtensor._files import PathLike
 from microtensor.autograd.grad_mode import no_grad
 from microtensor.tensor import Tensor
-from microtensor.viz._figures import new_figure, save_figure
+from microtensor.viz._figures import check_destination, new_figure, save_figure
 
 __all__ = [
     "plot_interpolation",
@@ -40,7 +43,9 @@ _COLORS = ["#e41a1c", "#377eb8", "#ff7f00", "#984ea3", "#a65628", "#f781bf", "#1
            "#4daf4a", "#999999", "#dede00"]
 
 
-def _figure_and_axes(ax: Any, figsize: tuple[float, float], what: str) -> tuple[Any, Any]:
+def _figure_and_axes(ax: Any, path: Any, figsize: tuple[float, float], what: str
+                     ) -> tuple[Any, Any]:
+    check_destination(what, path, ax)
     if ax is not None:
         return ax.figure, ax
     figure = new_figure(figsize, what)
@@ -100,15 +105,18 @@ def _resolve_function(fn: Any) -> tuple[Callable[[Tensor], Tensor], dict[str, An
 def plot_trajectories(
     fn: Any,
     trajectories: Mapping[str, Any] | Sequence[Any],
-    bounds: Any = None,
     path: PathLike | None = None,
     *,
     ax: Any = None,
+    bounds: Any = None,
     levels: int = 30,
     log_levels: bool | None = None,
     minima: Sequence[Sequence[float]] | None = None,
     title: str | None = None,
     resolution: int = 200,
+    colorbar: bool = True,
+    legend: bool = True,
+    colors: Sequence[str] | None = None,
 ) -> Any:
     """Contours of a 2-D function with optimizer paths drawn on top.
 
@@ -117,9 +125,9 @@ def plot_trajectories(
             ``mt.landscape.TEST_FUNCTIONS``, or its name (``"rosenbrock"``); a record supplies
             bounds, level spacing and the critical points to mark.
         trajectories: ``{name: Trajectory or (N, 2) array}``, or a list of Trajectory objects.
-        bounds: ((x_min, x_max), (y_min, y_max)); default: the record's, or the paths' extent.
         path: save the figure there.
         ax: draw into this Axes instead of a new figure.
+        bounds: ((x_min, x_max), (y_min, y_max)); default: the record's, or the paths' extent.
         levels: the number of contour levels.
         log_levels: log-spaced levels (for functions such as Rosenbrock whose values span many
             decades: with linear levels the valley floor would be one flat color). Default: the
@@ -127,7 +135,14 @@ def plot_trajectories(
         minima: points to mark with a star (default: the record's minima).
         title: the axes title.
         resolution: grid points per axis for the contours.
+        colorbar, legend: draw them (turn off for small multiples, one run per panel).
+        colors: one matplotlib color per run (default: a fixed palette, in order).
+
+    Paths that share a stretch stay visible: when two paths touch (and there are at most
+    five), each is drawn thinner than the one before it, on top of it (the first widest). The
+    legend sits below the axes, off the contours, so it never hides a critical point.
     """
+    check_destination("plot_trajectories", path, ax)
     function, info = _resolve_function(fn)
     runs = _runs(trajectories)
     if bounds is None:
@@ -140,7 +155,7 @@ def plot_trajectories(
         lo, hi = points.min(axis=0), points.max(axis=0)
         pad = 0.15 * np.maximum(hi - lo, 1e-3)
         bounds = ((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
-    figure, axis = _figure_and_axes(ax, (6.4, 5.2), "plot_trajectories")
+    figure, axis = _figure_and_axes(ax, path, (6.4, 5.2), "plot_trajectories")
     from matplotlib.colors import LogNorm
 
     grid_x, grid_y, z = _evaluate_grid(function, bounds, resolution)
@@ -158,21 +173,14 @@ def plot_trajectories(
     else:
         filled = axis.contourf(grid_x, grid_y, z, levels=levels, cmap="viridis", alpha=0.55)
         axis.contour(grid_x, grid_y, z, levels=levels, colors="k", linewidths=0.3, alpha=0.5)
-    if log_levels:
+    if colorbar and log_levels:
         from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
         figure.colorbar(filled, ax=axis, label="f(x, y) (log scale)", ticks=LogLocator(),
                         format=LogFormatterSciNotation())
-    else:
+    elif colorbar:
         figure.colorbar(filled, ax=axis, label="f(x, y)")
-
-    for k, (name, points, _) in enumerate(runs):
-        color = _COLORS[k % len(_COLORS)]
-        axis.plot(points[:, 0], points[:, 1], "-", color=color, lw=1.6, label=name, alpha=0.9)
-        axis.plot(points[0, 0], points[0, 1], "o", color=color, ms=5)
-        good = points[np.all(np.isfinite(points), axis=1)]
-        if len(good):
-            axis.plot(good[-1, 0], good[-1, 1], "s", color=color, ms=5, mec="white", mew=0.8)
+    _draw_paths(axis, runs, list(colors) if colors else _COLORS)
     marks = [(minima if minima is not None else info.get("minima", ()), "*", "minimum", 14),
              (info.get("saddles", ()), "X", "saddle", 10),
              (info.get("maxima", ()), "^", "maximum", 10)]
@@ -186,9 +194,52 @@ def plot_trajectories(
     axis.set_xlabel("x")
     axis.set_ylabel("y")
     axis.set_title(title or f"{info.get('name', 'f')}: optimizer paths (o start, ■ end)")
-    axis.legend(fontsize="small", loc="best", framealpha=0.85)
+    if legend:
+        entries = len(axis.get_legend_handles_labels()[1])
+        axis.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                    ncols=min(entries, 3), frameon=False)
     save_figure(figure, path)
     return figure
+
+
+def _paths_touch(runs: list[tuple[str, np.ndarray, np.ndarray | None]]) -> bool:
+    """Whether two paths come within 0.5 % of the picture's size of each other (sampled at
+    up to 200 points each): then one could hide the other."""
+    samples = []
+    for _, points, _ in runs:
+        finite = points[np.all(np.isfinite(points), axis=1)]
+        step = max(1, len(finite) // 200)
+        samples.append(finite[::step])
+    every = np.concatenate(samples)
+    if len(every) == 0:
+        return False
+    size = float(np.linalg.norm(every.max(axis=0) - every.min(axis=0))) or 1.0
+    for i, first in enumerate(samples):
+        for second in samples[i + 1:]:
+            if len(first) and len(second):
+                gaps = np.linalg.norm(first[:, None, :] - second[None, :, :], axis=-1)
+                if gaps.min() < 0.005 * size:
+                    return True
+    return False
+
+
+def _draw_paths(axis: Any, runs: list[tuple[str, np.ndarray, np.ndarray | None]],
+                colors: list[str]) -> None:
+    """Each path as a line (where paths touch: the first widest, each next one thinner and on
+    top, so shared stretches show as stripes), with a dot at its start and a square at its last
+    finite point."""
+    stripes = 1 < len(runs) <= 5 and _paths_touch(runs)  # more than five: too wide at the bottom
+    for k, (name, points, _) in enumerate(runs):
+        color = colors[k % len(colors)]
+        plain = 1.8 if len(runs) <= 5 else 1.4
+        width = 1.2 + 1.1 * (len(runs) - 1 - k) if stripes else plain
+        axis.plot(points[:, 0], points[:, 1], "-", color=color, lw=width, label=name,
+                  zorder=2 + 0.01 * k, solid_capstyle="butt")
+        axis.plot(points[0, 0], points[0, 1], "o", color=color, ms=5, zorder=3)
+        good = points[np.all(np.isfinite(points), axis=1)]
+        if len(good):
+            axis.plot(good[-1, 0], good[-1, 1], "s", color=color, ms=5, mec="white", mew=0.8,
+                      zorder=3)
 
 
 def plot_loss_curves(
@@ -201,11 +252,13 @@ def plot_loss_curves(
     xlabel: str = "step",
     ylabel: str = "loss",
     title: str | None = None,
+    legend_loc: str = "best",
 ) -> Any:
     """Loss against step for several runs (``{name: Trajectory or 1-D array}``, or a list of
     Trajectory objects). ``logy`` defaults to a log scale when every finite value is > 0;
-    ``ylim = (bottom, top)`` (either may be None) crops runs that diverge or hit 0 exactly."""
-    figure, axis = _figure_and_axes(ax, (6.4, 4.2), "plot_loss_curves")
+    ``ylim = (bottom, top)`` (either may be None) crops runs that diverge or hit 0 exactly;
+    ``legend_loc`` is matplotlib's ``loc`` (pick the corner the curves leave empty)."""
+    figure, axis = _figure_and_axes(ax, path, (6.4, 4.2), "plot_loss_curves")
     series = []
     for name, values, losses in _runs(curves):
         y = losses if losses is not None else values.reshape(-1)
@@ -222,7 +275,7 @@ def plot_loss_curves(
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     axis.grid(True, alpha=0.3)
-    axis.legend(fontsize="small")
+    axis.legend(fontsize="small", loc=legend_loc)
     if title:
         axis.set_title(title)
     save_figure(figure, path)
@@ -242,11 +295,12 @@ def plot_landscape(
     """Draw a :class:`~microtensor.landscape.Landscape`: a curve for 1-D, filled contours (and,
     with ``surface=True`` and no ``ax``, a 3-D view beside them) for 2-D. ``log`` plots
     log10(loss), which shows the shape of the basin better when the walls are steep."""
+    check_destination("plot_landscape", path, ax)
     losses = np.asarray(landscape.losses, dtype=np.float64)
     values = np.log10(np.maximum(losses, 1e-12)) if log else losses
     label = "log10 loss" if log else "loss"
     if landscape.betas is None:
-        figure, axis = _figure_and_axes(ax, (6.0, 4.0), "plot_landscape")
+        figure, axis = _figure_and_axes(ax, path, (6.0, 4.0), "plot_landscape")
         axis.plot(landscape.alphas, values, "-o", ms=3, lw=1.5)
         center = np.log10(max(landscape.center_loss, 1e-12)) if log else landscape.center_loss
         axis.plot([0.0], [center], "*", color="gold", mec="black", ms=14, label="the model")
@@ -259,7 +313,7 @@ def plot_landscape(
         return figure
     grid_a, grid_b = np.meshgrid(landscape.alphas, landscape.betas, indexing="ij")
     if ax is not None or not surface:
-        figure, axis = _figure_and_axes(ax, (6.0, 5.0), "plot_landscape")
+        figure, axis = _figure_and_axes(ax, path, (6.0, 5.0), "plot_landscape")
         axes3d = None
     else:
         figure = new_figure((11.5, 4.8), "plot_landscape")
@@ -269,6 +323,9 @@ def plot_landscape(
     axis.contour(grid_a, grid_b, values, levels=levels, colors="k", linewidths=0.3, alpha=0.5)
     figure.colorbar(filled, ax=axis, label=label)
     axis.plot([0.0], [0.0], "*", color="gold", mec="black", ms=14, label="the model")
+    from matplotlib.ticker import MaxNLocator
+
+    axis.xaxis.set_major_locator(MaxNLocator(nbins=5))  # the default ticks touch at this width
     axis.set_xlabel("α (direction 1)")
     axis.set_ylabel("β (direction 2)")
     axis.set_aspect("equal")
@@ -277,9 +334,15 @@ def plot_landscape(
     if axes3d is not None:
         axes3d.plot_surface(grid_a, grid_b, values, cmap="viridis", linewidth=0,
                             antialiased=True, alpha=0.9)
+        from matplotlib.ticker import MaxNLocator
+
+        for axis_3d in (axes3d.xaxis, axes3d.yaxis, axes3d.zaxis):  # default ticks overlap
+            axis_3d.set_major_locator(MaxNLocator(nbins=4))
+        axes3d.tick_params(labelsize="small")
         axes3d.set_xlabel("α")
         axes3d.set_ylabel("β")
-        axes3d.set_zlabel(label)
+        axes3d.set_zlabel(label, labelpad=6)
+        axes3d.set_box_aspect(None, zoom=0.85)  # room for the z label inside the figure
         axes3d.set_title("surface")
     save_figure(figure, path)
     return figure
@@ -295,7 +358,7 @@ def plot_interpolation(
 ) -> Any:
     """Loss along θ(α) = (1 − α) θ_a + α θ_b (an :class:`~microtensor.landscape.Interpolation`,
     or any object with ``alphas`` and ``losses``)."""
-    figure, axis = _figure_and_axes(ax, (6.0, 4.0), "plot_interpolation")
+    figure, axis = _figure_and_axes(ax, path, (6.0, 4.0), "plot_interpolation")
     alphas, losses = np.asarray(interpolation.alphas), np.asarray(interpolation.losses)
     axis.plot(alphas, losses, "-o", ms=3, lw=1.5)
     for a, label in zip((0.0, 1.0), labels):
@@ -321,7 +384,7 @@ def plot_lr_finder(
 ) -> Any:
     """The learning-rate range test: smoothed (and raw, faint) loss against lr on a log axis,
     with the suggested lr (steepest descent of the smoothed loss) marked."""
-    figure, axis = _figure_and_axes(ax, (6.0, 4.0), "plot_lr_finder")
+    figure, axis = _figure_and_axes(ax, path, (6.0, 4.0), "plot_lr_finder")
     lrs = np.asarray(result.lrs)
     axis.plot(lrs, result.raw_losses, color="0.6", lw=0.8, alpha=0.6, label="mini-batch loss")
     axis.plot(lrs, result.losses, lw=1.8, label="smoothed")
