@@ -299,14 +299,16 @@ def sample(model: GPT, prompt_ids: np.ndarray, length: int, temperature: float, 
 # --- the lesson ---------------------------------------------------------------------------------
 
 def progress_bar(total: int, enabled: bool):
-    """A tqdm bar (the ``examples`` extra), or a silent stand-in."""
+    """A tqdm bar (the ``examples`` extra), or a silent stand-in; hidden when stderr is not a
+    terminal (``disable=None``), so redirected output does not fill with bar updates."""
     try:
         from tqdm import tqdm
     except ImportError:
         enabled = False
     if not enabled:
         return _Silent()
-    return tqdm(total=total, desc="training", leave=False, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, desc="training", leave=False, file=sys.stderr, dynamic_ncols=True,
+                disable=None)
 
 
 class _Silent:
