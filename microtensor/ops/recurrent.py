@@ -17,6 +17,10 @@ output, with the cell state appended for the LSTM), row L the final state. Optio
   batch_sizes[t] rows run at step t; the others keep their state (a sequence that ended keeps
   its final state; in reverse, one that has not started yet keeps h_0) and output zeros.
 
+A plain LSTM (no projection, no packing) runs a dedicated loop on preallocated arrays with
+in-place NumPy (``_lstm_forward_fast``, ``_lstm_backward_fast``): one matmul and about a
+dozen ufuncs per step, writing into the output, with no arrays allocated inside the loop.
+
 The backward is written with operators, slices and ``either.*``, so they also run on Tensors:
 for gradients of gradients (``create_graph=True``) the forward loop is re-run on the input
 tensors to recompute the gates as functions of them, then the same backward loop records a graph.
@@ -201,6 +205,124 @@ def _lstm_step_backward(grad: Any, state: Any, cache: tuple, w_hh_t: Any, *proje
     return grad_pre, grad_state, factors
 
 
+# --------------------------------------------------------------------------- LSTM on arrays, fast
+# The functions above are written once for arrays and Tensors, which makes each step allocate
+# a dozen small arrays and concatenate them. A first-order LSTM (no projection, no packing) is
+# the common case, so it has its own loop on preallocated buffers with in-place NumPy: per step
+# one matmul and a few ufuncs writing straight into the layer's output, and a backward that
+# computes every factor that does not depend on the recurrence for all steps at once, before
+# the loop. The math is the same (``RecurrentLayerOp``'s docstring); tests/test_example_rnn.py
+# checks that both paths agree, and the float64 gradchecks of tests/test_rnn.py run this one
+# (their gradgradchecks run the general path, which the recorded backward always takes).
+
+
+def _sigmoid_in_place(x: np.ndarray) -> None:
+    """x ← 1 / (1 + e⁻ˣ), the formula of ``_sigmoid``, in four ufunc calls and no allocation."""
+    np.negative(x, out=x)
+    np.exp(x, out=x)
+    np.add(x, 1, out=x)
+    np.divide(1, x, out=x)
+
+
+def _lstm_forward_fast(gates_x: np.ndarray, state0: np.ndarray, w_hh_t: np.ndarray,
+                       reverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The LSTM over the sequence on arrays. Returns the layer's output ``states`` (L + 1, N, 2H)
+    and what backward needs: ``gates`` (L, N, 4H) = [i | f | g | o] after their nonlinearities,
+    and tanh cₜ (L, N, H)."""
+    length, batch, four_hidden = gates_x.shape
+    hidden = four_hidden // 4
+    dtype = np.result_type(gates_x, state0, w_hh_t)
+    states = np.empty((length + 1, batch, 2 * hidden), dtype)
+    gates = np.empty((length, batch, four_hidden), dtype)
+    tanh_c = np.empty((length, batch, hidden), dtype)
+    scratch = np.empty((batch, hidden), dtype)
+    previous = state0
+    with np.errstate(over="ignore"):  # e⁻ˣ = inf for very negative x gives σ = 0, as in PyTorch
+        for t in _time_order(length, reverse):
+            step_gates, new = gates[t], states[t]
+            np.matmul(previous[:, :hidden], w_hh_t, out=step_gates)
+            step_gates += gates_x[t]                                    # a = x Wᵢₕᵀ + b + h Wₕₕᵀ
+            candidate = step_gates[:, 2 * hidden:3 * hidden]
+            np.tanh(candidate, out=scratch)                             # g = tanh(a_g)
+            _sigmoid_in_place(step_gates)                               # i, f, o = σ(a_i, a_f, a_o)
+            candidate[...] = scratch
+            np.multiply(step_gates[:, hidden:2 * hidden], previous[:, hidden:],
+                        out=new[:, hidden:])
+            np.multiply(step_gates[:, :hidden], candidate, out=scratch)
+            new[:, hidden:] += scratch                                  # cₜ = f ⊙ cₜ₋₁ + i ⊙ g
+            np.tanh(new[:, hidden:], out=tanh_c[t])
+            np.multiply(step_gates[:, 3 * hidden:], tanh_c[t], out=new[:, :hidden])  # hₜ
+            previous = new
+    states[length] = previous
+    return states, gates, tanh_c
+
+
+def _previous_steps(length: int, reverse: bool) -> tuple[int, slice, slice]:
+    """The step run first (it starts from s₀), the other steps, and the rows of the layer's
+    output ``states`` they start from (the state after the step run just before each)."""
+    if reverse:
+        return length - 1, slice(0, length - 1), slice(1, length)
+    return 0, slice(1, length), slice(0, length - 1)
+
+
+def _lstm_step_factors(factors: np.ndarray, gates: np.ndarray, tanh_c: np.ndarray,
+                       states: np.ndarray, state0: np.ndarray, reverse: bool) -> np.ndarray:
+    """For all steps at once, into ``factors`` (L, N, 4H): K with ∂a = [Ĝ_c ⊙ K_i | Ĝ_c ⊙ K_f |
+    Ĝ_c ⊙ K_g | G_h ⊙ K_o], K = [g ⊙ i(1 − i) | cₜ₋₁ ⊙ f(1 − f) | i ⊙ (1 − g²) |
+    tanh cₜ ⊙ o(1 − o)]. Returns o ⊙ (1 − tanh² cₜ), which carries G_h into Ĝ_c."""
+    hidden = tanh_c.shape[-1]
+    i, g = gates[..., :hidden], gates[..., 2 * hidden:3 * hidden]
+    np.subtract(1, gates, out=factors)
+    factors *= gates                                                    # σ' = σ(1 − σ)
+    k_i, k_f = factors[..., :hidden], factors[..., hidden:2 * hidden]
+    k_g, k_o = factors[..., 2 * hidden:3 * hidden], factors[..., 3 * hidden:]
+    np.multiply(g, g, out=k_g)
+    np.subtract(1, k_g, out=k_g)                                        # tanh' = 1 − g²
+    k_i *= g
+    first, rest, source = _previous_steps(gates.shape[0], reverse)
+    k_f[first] *= state0[:, hidden:]                                    # cₜ₋₁ = c₀
+    k_f[rest] *= states[source, :, hidden:]
+    k_g *= i
+    k_o *= tanh_c
+    h_to_c = np.multiply(tanh_c, tanh_c)
+    np.subtract(1, h_to_c, out=h_to_c)
+    h_to_c *= gates[..., 3 * hidden:]
+    return h_to_c
+
+
+def _lstm_backward_fast(grad: np.ndarray, state0: np.ndarray, w_hh_t: np.ndarray,
+                        states: np.ndarray, gates: np.ndarray, tanh_c: np.ndarray,
+                        reverse: bool, needs_weight: bool
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """BPTT of ``_lstm_forward_fast``: dL/dgates_x, dL/ds₀ and dL/dW_hhᵀ (None if not needed).
+    The factors K are written into the buffer of dL/dgates_x, then each step multiplies its
+    row by Ĝ_c or G_h in place (one large array fewer)."""
+    length, batch, four_hidden = gates.shape
+    hidden = four_hidden // 4
+    grad_gates = np.empty(gates.shape, np.result_type(grad, gates))
+    h_to_c = _lstm_step_factors(grad_gates, gates, tanh_c, states, state0, reverse)
+    grad_state = np.array(grad[length])                    # dL/d[hₜ | cₜ], one buffer
+    grad_h, grad_c = grad_state[:, :hidden], grad_state[:, hidden:]
+    scratch = np.empty_like(grad_c)
+    w_hh = w_hh_t.T
+    for t in reversed(_time_order(length, reverse)):
+        grad_state += grad[t]                                           # G_h, G_c
+        np.multiply(grad_h, h_to_c[t], out=scratch)
+        grad_c += scratch                                               # Ĝ_c
+        by_gate = grad_gates[t].reshape(batch, 4, hidden)               # K, then ∂a
+        np.multiply(grad_c[:, None, :], by_gate[:, :3], out=by_gate[:, :3])  # ∂a_i, ∂a_f, ∂a_g
+        np.multiply(grad_h, by_gate[:, 3], out=by_gate[:, 3])           # ∂a_o
+        np.matmul(grad_gates[t], w_hh, out=grad_h)                      # dL/dhₜ₋₁ = ∂a W_hh
+        grad_c *= gates[t, :, hidden:2 * hidden]                        # dL/dcₜ₋₁ = Ĝ_c ⊙ f
+    grad_w_hh_t = None
+    if needs_weight:  # Σₜ hₜ₋₁ᵀ ∂aₜ: the first step's h₀, then one product for the others
+        first, rest, source = _previous_steps(length, reverse)
+        grad_w_hh_t = state0[:, :hidden].T @ grad_gates[first]
+        grad_w_hh_t += (states[source, :, :hidden].reshape(-1, hidden).T
+                        @ grad_gates[rest].reshape(-1, four_hidden))
+    return grad_gates, grad_state, grad_w_hh_t
+
+
 # --------------------------------------------------------------------------- GRU
 
 
@@ -269,9 +391,15 @@ class RecurrentLayerOp(Op):
     def forward(ctx: Any, gates_x: np.ndarray, state: np.ndarray, *weights: np.ndarray,
                 cell: str, batch_sizes: np.ndarray | None = None,
                 reverse: bool = False) -> np.ndarray:
+        ctx.cell, ctx.batch_sizes, ctx.reverse = cell, batch_sizes, reverse
+        ctx.fast = cell == "lstm" and batch_sizes is None and len(weights) == 1
+        if ctx.fast:  # the common LSTM: the loop on preallocated arrays
+            states, gates, tanh_c = _lstm_forward_fast(gates_x, state, weights[0], reverse)
+            ctx.counts = (1, 0)
+            ctx.save_for_backward(gates_x, state, *weights, states, gates, tanh_c)
+            return states
         outputs, before, caches, final = _unroll(_CELLS[cell][0], gates_x, state, weights,
                                                  batch_sizes, reverse)
-        ctx.cell, ctx.batch_sizes, ctx.reverse = cell, batch_sizes, reverse
         ctx.counts = (len(weights), len(caches[0]))
         flat_caches = [value for cache in caches for value in cache]
         ctx.save_for_backward(gates_x, state, *weights, *before, *flat_caches)
@@ -283,6 +411,11 @@ class RecurrentLayerOp(Op):
         weight_count, cache_size = ctx.counts
         gates_x, state, weights = saved[0], saved[1], tuple(saved[2:2 + weight_count])
         step, step_backward = _CELLS[ctx.cell]
+        needs = ctx.needs_input_grad
+        if ctx.fast and not isinstance(grad, Tensor):
+            grads = _lstm_backward_fast(grad, state, weights[0], *saved[3:], ctx.reverse,
+                                        needs[2])
+            return tuple(g if need else None for g, need in zip(grads, needs))
         if isinstance(grad, Tensor):  # recorded backward: the gates as functions of the inputs
             _, before, caches, _ = _unroll(step, gates_x, state, weights, ctx.batch_sizes,
                                            ctx.reverse)
@@ -291,7 +424,6 @@ class RecurrentLayerOp(Op):
             before = saved[2 + weight_count:2 + weight_count + length]
             flat = saved[2 + weight_count + length:]
             caches = [flat[k * cache_size:(k + 1) * cache_size] for k in range(length)]
-        needs = ctx.needs_input_grad
         grads = _unroll_backward(step_backward, grad, list(before), caches, weights,
                                  ctx.batch_sizes, ctx.reverse, tuple(needs[2:]))
         return tuple(g if need else None for g, need in zip(grads, needs))
