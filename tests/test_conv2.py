@@ -446,3 +446,39 @@ def test_conv_layers_match_pytorch_on_the_same_weights():
         theirs1.bias.copy_(torch.tensor(ours1.bias.detach().numpy()))
     np.testing.assert_allclose(ours1(mt.tensor(x[:, :, 0])).detach().numpy(),
                                theirs1(torch.tensor(x[:, :, 0])).detach().numpy(), rtol=1e-12)
+
+
+# (function, call with the non-tensor v, argument, position): the F functions of this family;
+# tests/test_nn_functional.py checks that every function of F is in some such list
+NON_TENSOR_CALLS = [
+    ("adaptive_avg_pool1d", lambda v: F.adaptive_avg_pool1d(v, 2), "input", 1),
+    ("adaptive_max_pool1d", lambda v: F.adaptive_max_pool1d(v, 2), "input", 1),
+    ("adaptive_max_pool2d", lambda v: F.adaptive_max_pool2d(v, 2), "input", 1),
+    ("alpha_dropout", lambda v: F.alpha_dropout(v, 0.5, True), "input", 1),
+    ("avg_pool1d", lambda v: F.avg_pool1d(v, 2), "input", 1),
+    ("conv1d", lambda v: F.conv1d(v, mt.zeros(3, 2, 3)), "input", 1),
+    ("conv_transpose1d", lambda v: F.conv_transpose1d(v, mt.zeros(2, 3, 3)), "input", 1),
+    ("conv_transpose2d", lambda v: F.conv_transpose2d(v, mt.zeros(4, 3, 3, 3)), "input", 1),
+    ("dropout1d", lambda v: F.dropout1d(v, 0.5), "input", 1),
+    ("dropout2d", lambda v: F.dropout2d(v, 0.5), "input", 1),
+    ("feature_alpha_dropout", lambda v: F.feature_alpha_dropout(v, 0.5, True), "input", 1),
+    ("fold", lambda v: F.fold(v, (4, 4), 2), "input", 1),
+    ("interpolate", lambda v: F.interpolate(v, scale_factor=2), "input", 1),
+    ("max_pool1d", lambda v: F.max_pool1d(v, 2), "input", 1),
+    ("max_unpool2d", lambda v: F.max_unpool2d(v, mt.zeros(1, 4, 2, 2, dtype=mt.int64), 2),
+     "input", 1),
+    ("pixel_shuffle", lambda v: F.pixel_shuffle(v, 2), "input", 1),
+    ("pixel_unshuffle", lambda v: F.pixel_unshuffle(v, 2), "input", 1),
+    ("unfold", lambda v: F.unfold(v, 2), "input", 1),
+]
+
+
+@pytest.mark.parametrize("value, kind", [([[1.0, 2.0], [3.0, 4.0]], "list"),
+                                         (np.zeros((2, 3)), "numpy.ndarray"), (1.5, "float")])
+@pytest.mark.parametrize("name, call, argument, position", NON_TENSOR_CALLS,
+                         ids=[c[0] for c in NON_TENSOR_CALLS])
+def test_functions_refuse_non_tensors(name, call, argument, position, value, kind) -> None:
+    """PyTorch's TypeError for a list, an array or a number where a Tensor belongs."""
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument '{argument}' \(position "
+                       rf"{position}\) must be Tensor, not {kind}"):
+        call(value)
