@@ -475,10 +475,14 @@ __version__ = "0.1.0"
 
 
 def numel(input: Tensor) -> int:
+    """The number of elements of ``input`` (the product of
+    its shape; 1 for a 0-d tensor): ``input.numel()``."""
     return input.numel()
 
 
 def is_tensor(obj: object) -> bool:
+    """True if ``obj`` is a ``Tensor`` (an
+    ``nn.Parameter`` is one)."""
     return isinstance(obj, Tensor)
 
 

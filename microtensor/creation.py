@@ -80,6 +80,8 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 
 def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
+    """A tensor of shape ``size`` filled with 0 (``zeros(2, 3)`` or ``zeros((2, 3))``);
+    the dtype defaults to ``mt.get_default_dtype()``."""
     factory_device(device)
     return _finish(np.zeros(shape_arg(size), _float_dtype(dtype, out, "zeros")), requires_grad,
                    out, "zeros")
@@ -87,6 +89,8 @@ def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, device: Any 
 
 def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
+    """A tensor of shape ``size`` filled with 1 (``ones(2, 3)`` or ``ones((2, 3))``);
+    the dtype defaults to ``mt.get_default_dtype()``."""
     factory_device(device)
     return _finish(np.ones(shape_arg(size), _float_dtype(dtype, out, "ones")), requires_grad,
                    out, "ones")
@@ -94,6 +98,8 @@ def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, device: Any =
 
 def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
+    """A tensor of shape ``size`` whose values are whatever the memory held (uninitialised,
+    as in PyTorch: fill it before reading); the dtype defaults to the default float."""
     factory_device(device)
     return _finish(np.empty(shape_arg(size), _float_dtype(dtype, out, "empty")), requires_grad,
                    out, "empty")
@@ -125,21 +131,27 @@ def _like(fill: Any, input: Tensor, dtype: Any, device: Any, requires_grad: bool
 
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Zeros with ``input``'s shape and (unless ``dtype`` is given) dtype."""
     return _like(np.zeros, input, dtype, device, requires_grad, memory_format)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Ones with ``input``'s shape and (unless ``dtype`` is given) dtype."""
     return _like(np.ones, input, dtype, device, requires_grad, memory_format)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Uninitialised values with ``input``'s shape and (unless ``dtype`` is
+    given) dtype: see ``mt.empty``."""
     return _like(np.empty, input, dtype, device, requires_grad, memory_format)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """``fill_value`` everywhere, with ``input``'s shape and (unless ``dtype``
+    is given) dtype; the value is converted to that dtype."""
     return _like(lambda shape, dt: np.full(shape, fill_value, dt), input, dtype, device,
                  requires_grad, memory_format)
 
@@ -147,6 +159,8 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any 
 def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None,
               generator: Generator | None = None) -> Tensor:
+    """Samples uniform in [0, 1) with ``input``'s shape and (unless ``dtype``
+    is given) dtype, which must be floating."""
     factory_device(device)
     _dtypes.check_memory_format(memory_format, "rand_like", input.ndim)
     return rand(*input.shape, dtype=_floating_like(input, dtype, "rand_like"),
@@ -156,6 +170,8 @@ def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
 def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None,
                generator: Generator | None = None) -> Tensor:
+    """Samples from N(0, 1) with ``input``'s shape and (unless ``dtype`` is
+    given) dtype, which must be floating."""
     factory_device(device)
     _dtypes.check_memory_format(memory_format, "randn_like", input.ndim)
     return randn(*input.shape, dtype=_floating_like(input, dtype, "randn_like"),
@@ -243,6 +259,8 @@ def arange(start: float, end: float | None = None, step: float = 1, *,
 
 def linspace(start: float, end: float, steps: int, *, out: Tensor | None = None,
              dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included:
+    start + i · (end - start) / (steps - 1); the dtype defaults to the default float."""
     factory_device(device)
     target = _float_dtype(dtype, out, "linspace")
     return _finish(np.linspace(start, end, steps).astype(target), requires_grad, out,
@@ -251,6 +269,8 @@ def linspace(start: float, end: float, steps: int, *, out: Tensor | None = None,
 
 def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None,
         device: Any = None, requires_grad: bool = False) -> Tensor:
+    """The n × m identity matrix (m defaults to n): 1 on the diagonal, 0 elsewhere;
+    the dtype defaults to the default float."""
     factory_device(device)
     target = _float_dtype(dtype, out, "eye")
     return _finish(np.eye(n, m, dtype=target), requires_grad, out, "eye")

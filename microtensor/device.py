@@ -154,14 +154,19 @@ class _Namespace:
 
 
 def _false() -> builtins.bool:
+    """False: microtensor computes on the CPU only (no CUDA, MPS or other accelerator), like a
+    CPU-only PyTorch build."""
     return False
 
 
 def _zero() -> builtins.int:
+    """0: there are no GPU or accelerator devices (microtensor computes on the CPU only)."""
     return 0
 
 
 def _nothing(*args: Any, **kwargs: Any) -> None:
+    """Does nothing: there is no CUDA generator to seed or cache to empty, as in a CPU-only
+    PyTorch build (seed the CPU generator with ``mt.manual_seed``)."""
     return None
 
 
@@ -171,6 +176,8 @@ def _none(*args: Any, **kwargs: Any) -> None:
 
 
 def _no_cuda(*args: Any, **kwargs: Any) -> Any:
+    """Raises AssertionError ("Torch not compiled with CUDA enabled"), as a CPU-only PyTorch
+    build does: there is no CUDA device."""
     raise AssertionError(CUDA_ERROR)
 
 

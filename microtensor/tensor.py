@@ -175,14 +175,17 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
     # ------------------------------------------------------------------ attributes
     @property
     def shape(self) -> Size:
+        """The size of each dimension, a ``Size`` (a tuple): ``x.size()``."""
         return _new_size(Size, self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
+        """The element type (``mt.float32``, ``mt.int64``, ...; a NumPy dtype)."""
         return self._data.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions (0 for a scalar tensor): ``x.dim()``."""
         return self._data.ndim
 
     @property
@@ -206,6 +209,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     @property
     def requires_grad(self) -> bool:
+        """Does autograd record the ops on this tensor? Settable on leaves;
+        only floating-point (and complex) tensors can require grad."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -285,11 +290,15 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return self._data.shape[ops.shape.normalize_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
+        """The number of dimensions (0 for a scalar tensor); ``ndimension`` is the
+        same method."""
         return self._data.ndim
 
     ndimension = dim
 
     def numel(self) -> int:
+        """The number of elements (the product of the shape; 1 for a 0-d tensor);
+        ``nelement`` is the same method."""
         return int(self._data.size)
 
     nelement = numel
@@ -300,6 +309,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     @property
     def itemsize(self) -> int:
+        """Bytes per element (4 for float32): ``element_size()``."""
         return int(self._data.itemsize)
 
     @property
@@ -313,6 +323,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return int(self._data.__array_interface__["data"][0])
 
     def item(self) -> Scalar:
+        """The value of a one-element tensor as a Python number (an error for any
+        other number of elements)."""
         if self._data.size != 1:
             raise RuntimeError(
                 f"item(): a Tensor with {self._data.size} elements cannot be converted to a "
@@ -329,6 +341,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return self._data
 
     def tolist(self) -> Any:
+        """The values as nested Python lists of Python numbers (a number for a
+        0-d tensor)."""
         return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -355,6 +369,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return ops.elementwise.clone(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` (default True) in place; returns
+        ``self``."""
         self.requires_grad = requires_grad
         return self
 
@@ -369,6 +385,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     @property
     def retains_grad(self) -> bool:
+        """True once ``retain_grad()`` was called on this non-leaf tensor
+        (``backward()`` then stores its ``.grad``); False for leaves."""
         hooks = self.grad_fn.hooks if self.grad_fn is not None else None
         return bool(hooks) and any(isinstance(h, _RetainGrad) for h in hooks)
 
@@ -453,36 +471,49 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return self.to(_dtypes.resolve_type_name(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
+        """``self.to(other.dtype)``: converted to ``other``'s dtype
+        (differentiable between floating dtypes)."""
         return self.to(other.dtype)
 
     def float(self) -> Tensor:
+        """``self.to(mt.float32)`` (``self`` itself if already float32)."""
         return self.to(_dtypes.float32)
 
     def double(self) -> Tensor:
+        """``self.to(mt.float64)`` (``self`` itself if already float64)."""
         return self.to(_dtypes.float64)
 
     def half(self) -> Tensor:
+        """``self.to(mt.float16)`` (``self`` itself if already float16)."""
         return self.to(_dtypes.float16)
 
     def bfloat16(self) -> Tensor:
+        """``self.to(mt.bfloat16)``: an error here, as NumPy has no bfloat16."""
         return self.to(_dtypes.bfloat16)  # raises: NumPy has no bfloat16
 
     def long(self) -> Tensor:
+        """``self.to(mt.int64)`` (``self`` itself if already int64)."""
         return self.to(_dtypes.int64)
 
     def int(self) -> Tensor:
+        """``self.to(mt.int32)`` (``self`` itself if already int32)."""
         return self.to(_dtypes.int32)
 
     def short(self) -> Tensor:
+        """``self.to(mt.int16)`` (``self`` itself if already int16)."""
         return self.to(_dtypes.int16)
 
     def char(self) -> Tensor:
+        """``self.to(mt.int8)`` (``self`` itself if already int8)."""
         return self.to(_dtypes.int8)
 
     def byte(self) -> Tensor:
+        """``self.to(mt.uint8)`` (``self`` itself if already uint8)."""
         return self.to(_dtypes.uint8)
 
     def bool(self) -> Tensor:
+        """``self.to(mt.bool)``: True where nonzero (``self`` itself if already
+        bool)."""
         return self.to(_dtypes.bool)
 
     def cpu(self, memory_format: Any = None) -> Tensor:
@@ -507,14 +538,20 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
+        """Zeros of shape ``size`` with this tensor's dtype unless ``dtype``
+        is given: ``x.new_zeros(2, 3)``."""
         return self._new("zeros", size, dtype, device, requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
+        """Ones of shape ``size`` with this tensor's dtype unless ``dtype`` is
+        given: ``x.new_ones(2, 3)``."""
         return self._new("ones", size, dtype, device, requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
+        """Uninitialised values of shape ``size`` with this tensor's dtype
+        unless ``dtype`` is given (see ``mt.empty``)."""
         return self._new("empty", size, dtype, device, requires_grad)
 
     def new_full(self, size: Any, fill_value: Scalar, dtype: Any = None, device: Any = None,
@@ -753,6 +790,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
                              arithmetic=True)
 
     def copy_(self, source: Any) -> Tensor:
+        """Copy ``source`` into this tensor in place, broadcast to its shape and
+        converted to its dtype.  dL/dsource = g summed to source's shape; the old values get 0."""
         source_tensor = source if isinstance(source, Tensor) else Tensor._make(np.asarray(source))
 
         def copied(t: Tensor) -> Tensor:
@@ -763,12 +802,17 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return self._inplace("copy_", copied)
 
     def fill_(self, value: Scalar) -> Tensor:
+        """Set every element to ``value`` in place.  The old values get no
+        gradient (dL/dself = 0)."""
         return self._inplace("fill_", lambda t: Tensor._make(np.full_like(t._data, value)))
 
     def zero_(self) -> Tensor:
+        """Set every element to 0 in place: ``fill_(0)``."""
         return self.fill_(0)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill in place with samples uniform in [a, b), from the global
+        generator."""
         from microtensor.random import generator
 
         values = generator().uniform(a, b, self.shape)
@@ -840,6 +884,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def index_put_(self, indices: tuple[Any, ...], values: Any,
                    accumulate: bool = False) -> Tensor:
+        """``index_put`` in place: ``self[indices] = values`` (``+=`` with
+        ``accumulate=True``, where a repeated index adds every value)."""
         return self._inplace("index_put_", lambda t: t.index_put(indices, values, accumulate))
 
     def put(self, index: Any, source: Any, accumulate: bool = False) -> Tensor:
@@ -859,6 +905,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return result.reshape(self.shape)
 
     def put_(self, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+        """``put`` in place: ``self`` seen as 1-d, ``flat[index] = source``
+        (``+=`` with ``accumulate=True``)."""
         return self._inplace("put_", lambda t: t.put(index, source, accumulate))
 
     def fill_diagonal_(self, fill_value: Scalar, wrap: bool = False) -> Tensor:
@@ -963,9 +1011,12 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return ops.shape.view(self, ops.shape.shape_arg(shape))
 
     def view_as(self, other: Tensor) -> Tensor:
+        """``self.view(other.shape)``: a view with ``other``'s shape."""
         return ops.shape.view(self, other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
+        """``self.reshape(other.shape)``: ``other``'s shape, a view when
+        possible."""
         return ops.shape.reshape(self, other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -990,6 +1041,8 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
         return ops.shape.expand(self, ops.shape.shape_arg(sizes))
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """``self.expand(other.shape)``: size-1 dims repeated without copying
+        (a view).  dL/dx = g summed over the expanded dims."""
         return ops.shape.expand(self, other.shape)
 
     def broadcast_to(self, shape: Any) -> Tensor:

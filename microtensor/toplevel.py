@@ -39,10 +39,13 @@ def detach(input: Tensor) -> Tensor:
 
 
 def is_floating_point(input: Tensor) -> bool:
+    """Is ``input``'s dtype floating (float16, float32, float64)?
+    ``Tensor.is_floating_point``."""
     return input.is_floating_point()
 
 
 def is_complex(input: Tensor) -> bool:
+    """Is ``input``'s dtype complex? ``Tensor.is_complex``."""
     return input.is_complex()
 
 
@@ -57,6 +60,7 @@ def is_nonzero(input: Tensor) -> bool:
 
 
 def is_same_size(input: Tensor, other: Tensor) -> bool:
+    """Do ``input`` and ``other`` have the same shape?"""
     return input.shape == other.shape
 
 
@@ -134,10 +138,14 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
 
 
 def are_deterministic_algorithms_enabled() -> bool:
+    """The flag last given to
+    ``mt.use_deterministic_algorithms`` (every microtensor op is deterministic either way)."""
     return _deterministic["enabled"]
 
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """The ``warn_only`` flag last given
+    to ``mt.use_deterministic_algorithms``."""
     return _deterministic["warn_only"]
 
 
@@ -148,6 +156,8 @@ def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
 
 
 def is_anomaly_enabled() -> bool:
+    """Is anomaly detection on (inside
+    ``mt.autograd.detect_anomaly()``)? ``mt.autograd.is_anomaly_enabled``."""
     return anomaly_mode.enabled
 
 
@@ -181,10 +191,14 @@ def dropout(input: Tensor, p: float, train: bool) -> Tensor:
 
 
 def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """``torch.alpha_dropout(input, p, train)``: ``F.alpha_dropout``
+    (dropout that keeps SELU's mean 0 and variance 1) with ``train`` required."""
     return ops.channel_dropout.alpha_dropout(input, p, train)
 
 
 def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """``torch.feature_alpha_dropout(input, p, train)``:
+    ``F.feature_alpha_dropout`` (alpha dropout of whole channels) with ``train`` required."""
     return ops.channel_dropout.feature_alpha_dropout(input, p, train)
 
 
@@ -199,6 +213,8 @@ def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1,
 def batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None,
                running_mean: Tensor | None, running_var: Tensor | None, training: bool,
                momentum: float, eps: float, cudnn_enabled: bool) -> Tensor:
+    """``torch.batch_norm``: ``F.batch_norm`` with ATen's argument order
+    (weight and bias before the running statistics, all required); ``cudnn_enabled`` is ignored."""
     from microtensor.nn import functional as F
 
     return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
@@ -208,6 +224,8 @@ def instance_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None,
                   running_mean: Tensor | None, running_var: Tensor | None,
                   use_input_stats: bool, momentum: float, eps: float,
                   cudnn_enabled: bool) -> Tensor:
+    """``torch.instance_norm``: ``F.instance_norm`` with ATen's argument
+    order (weight and bias first; ``use_input_stats``); ``cudnn_enabled`` is ignored."""
     return ops.normalization.instance_norm(input, running_mean, running_var, weight, bias,
                                            use_input_stats, momentum, eps)
 
@@ -215,12 +233,16 @@ def instance_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None,
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5,
                cudnn_enable: bool = True) -> Tensor:
+    """``torch.layer_norm``: ``F.layer_norm``, normalising over the last
+    ``normalized_shape`` dims; ``cudnn_enable`` is ignored."""
     return ops.normalization.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5,
                cudnn_enabled: bool = True) -> Tensor:
+    """``torch.group_norm``: ``F.group_norm``, normalising each of
+    ``num_groups`` groups of channels; ``cudnn_enabled`` is ignored."""
     return ops.normalization.group_norm(input, num_groups, weight, bias, eps)
 
 
@@ -230,6 +252,8 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any) -> tuple[Tensor, Tensor
 
 
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """y = x where x > threshold, else ``value``: ``F.threshold``.
+    dL/dx = g where x > threshold, else 0."""
     return ops.activations.threshold(input, threshold, value)
 
 
@@ -262,12 +286,17 @@ def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *,
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          reduction: int = 0) -> Tensor:
+    """``F.hinge_embedding_loss``: x where y = 1,
+    max(0, margin - x) where y = -1.
+    ``reduction`` is an int: 0 = 'none' (the default), 1 = 'mean', 2 = 'sum'."""
     return _loss("hinge_embedding_loss")(
         input, target, margin, reduction=_reduction(reduction, "hinge_embedding_loss"))
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         reduction: int = 0) -> Tensor:
+    """``F.margin_ranking_loss``: max(0, -y · (x1 - x2) + margin).
+    ``reduction`` is an int: 0 = 'none' (the default), 1 = 'mean', 2 = 'sum'."""
     return _loss("margin_ranking_loss")(
         input1, input2, target, margin,
         reduction=_reduction(reduction, "margin_ranking_loss"))
@@ -275,6 +304,9 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor,
                           margin: float = 0.0, reduction: int = 0) -> Tensor:
+    """``F.cosine_embedding_loss``: 1 - cos(x1, x2) where y = 1,
+    max(0, cos(x1, x2) - margin) where y = -1.
+    ``reduction`` is an int: 0 = 'none' (the default), 1 = 'mean', 2 = 'sum'."""
     return _loss("cosine_embedding_loss")(
         input1, input2, target, margin,
         reduction=_reduction(reduction, "cosine_embedding_loss"))
@@ -282,6 +314,9 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor,
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool, eps: float,
                      reduction: int) -> Tensor:
+    """``F.poisson_nll_loss``: eˣ - y · x (``log_input``) or
+    x - y · log(x + eps), plus Stirling's term with ``full``; all arguments required.
+    ``reduction`` is an int: 0 = 'none' (the default), 1 = 'mean', 2 = 'sum'."""
     return _loss("poisson_nll_loss")(
         input, target, log_input, full, eps=eps,
         reduction=_reduction(reduction, "poisson_nll_loss"))
@@ -290,6 +325,9 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool,
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
                         margin: float = 1.0, p: float = 2, eps: float = 1e-6,
                         swap: bool = False, reduction: int = 0) -> Tensor:
+    """``F.triplet_margin_loss``:
+    max(d(a, p) - d(a, n) + margin, 0) with d the p-norm distance.
+    ``reduction`` is an int: 0 = 'none' (the default), 1 = 'mean', 2 = 'sum'."""
     return _loss("triplet_margin_loss")(
         anchor, positive, negative, margin, p, eps, swap,
         reduction=_reduction(reduction, "triplet_margin_loss"))
@@ -299,6 +337,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      weight: Tensor | None = None,
                                      pos_weight: Tensor | None = None,
                                      reduction: int = 0) -> Tensor:
+    """``F.binary_cross_entropy_with_logits``:
+    -w · [pos_weight · y · log σ(x) + (1 - y) · log(1 - σ(x))], computed stably.
+    ``reduction`` is an int: 0 = 'none' (the default), 1 = 'mean', 2 = 'sum'."""
     from microtensor.nn import functional as F
 
     return F.binary_cross_entropy_with_logits(

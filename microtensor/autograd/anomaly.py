@@ -23,4 +23,6 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
+    """Is anomaly detection on
+    (inside ``detect_anomaly()``)?"""
     return anomaly_mode.enabled

@@ -36,21 +36,31 @@ class ExtrasMethods:
 
     def random_(self, from_: int | None = None, to: int | None = None, *,
                 generator: Generator | None = None, **aliases: Any) -> Tensor:
+        """Fill in place with integers uniform in
+        [from, to): ``random_(to)`` is [0, to), ``random_()`` the range the dtype holds exactly."""
         from_ = aliases.pop("from", from_)
         return ops.sampling.random_(self, from_, to, generator=generator)
 
     def exponential_(self, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
+        """Fill in place with Exp(lambd) samples
+        (density lambd · e^(-lambd · x), x ≥ 0)."""
         return ops.sampling.exponential_(self, lambd, generator=generator)
 
     def geometric_(self, p: float, *, generator: Generator | None = None) -> Tensor:
+        """Fill in place with the number of
+        Bernoulli(p) trials up to the first success: P(k) = (1 - p)^(k - 1) · p, k = 1, 2, ..."""
         return ops.sampling.geometric_(self, p, generator=generator)
 
     def log_normal_(self, mean: float = 1.0, std: float = 2.0, *,
                     generator: Generator | None = None) -> Tensor:
+        """Fill in place with exp(N(mean, std²))
+        samples."""
         return ops.sampling.log_normal_(self, mean, std, generator=generator)
 
     def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *,
                 generator: Generator | None = None) -> Tensor:
+        """Fill in place with Cauchy samples:
+        median + sigma · tan(π (U - 1/2)), U uniform in [0, 1)."""
         return ops.sampling.cauchy_(self, median, sigma, generator=generator)
 
     # ------------------------------------------------------------------ statistics
@@ -216,6 +226,8 @@ class ExtrasMethods:
         return ops.statistics.split_with_sizes(self, split_sizes, dim)
 
     def sum_to_size(self, *size: Any) -> Tensor:
+        """Sum down to ``size``, which must
+        broadcast to this tensor's shape (the reverse of ``expand``).  dL/dx = g expanded back."""
         return ops.statistics.sum_to_size(self, *size)
 
     def ravel(self) -> Tensor:

@@ -117,6 +117,8 @@ class RearrangeMethods:
 
     # ------------------------------------------------------------------ windows and repeats
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """The windows of ``size`` elements every ``step`` along ``dimension``, in a new last
+        dim (a view).  dL/dx = the g of each window added back onto the elements it covers."""
         return ops.rearrange.unfold(self, dimension, size, step)
 
     def repeat_interleave(self, repeats: Any, dim: int | None = None, *,

@@ -674,6 +674,8 @@ def sub(input: Any, other: Any, *, alpha: float = 1, out: Tensor | None = None) 
 
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """input * other elementwise, with broadcasting; the dtype is
+    ``result_type(input, other)``.  dL/dinput = g * other,  dL/dother = g * input."""
     if out is not None:  # (_out.py)
         return write_out(out, mul(input, other), "mul")
     return _binary(MulOp, input, other)
@@ -699,6 +701,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None,
 
 
 def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """-input elementwise; refused for bool (use ``~`` or ``logical_not``), as in
+    PyTorch.  dL/dx = -g."""
     if out is not None:  # (_out.py)
         return write_out(out, neg(input), "neg", exact=True)
     return NegOp.apply(input)
@@ -765,18 +769,24 @@ def _integer_power(base: np.ndarray, exponent: np.ndarray) -> Tensor:
 
 
 def exp(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """eˣ elementwise; integer and bool inputs give the default float dtype, as in
+    PyTorch.  dL/dx = g * eˣ."""
     if out is not None:  # (_out.py)
         return write_out(out, exp(input), "exp")
     return ExpOp.apply(_float(input))
 
 
 def log(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """ln x elementwise (ln 0 = -inf, ln of a negative = nan, silently, as in
+    PyTorch); integer inputs give the default float dtype.  dL/dx = g / x."""
     if out is not None:  # (_out.py)
         return write_out(out, log(input), "log")
     return LogOp.apply(_float(input))
 
 
 def sqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """√x elementwise (√ of a negative = nan, silently, as in PyTorch); integer
+    inputs give the default float dtype.  dL/dx = g / (2√x)."""
     if out is not None:  # (_out.py)
         return write_out(out, sqrt(input), "sqrt")
     return SqrtOp.apply(_float(input))
@@ -788,6 +798,8 @@ def norm_sqrt(input: Tensor) -> Tensor:
 
 
 def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """|x| elementwise, in x's dtype; refused for bool, as in PyTorch.
+    dL/dx = g * sign(x), so 0 at x = 0."""
     if out is not None:  # (_out.py)
         return write_out(out, abs(input), "abs", exact=True)
     if input._data.dtype.kind == "b":
@@ -797,33 +809,42 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 
 def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """-1, 0 or 1 by the sign of each element; sign(nan) = 0 and bool stays bool, as PyTorch.
+    dL/dx = 0 (piecewise constant)."""
     if out is not None:  # (_out.py)
         return write_out(out, sign(input), "sign", exact=True)
-    """-1, 0 or 1 by the sign of each element; sign(nan) = 0 and bool stays bool, as PyTorch."""
     if input._data.dtype.kind == "b":
         return Tensor._make(input._data.copy())
     return SignOp.apply(input)
 
 
 def sin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """sin x elementwise (x in radians); integers give the default float dtype.
+    dL/dx = g * cos x."""
     if out is not None:  # (_out.py)
         return write_out(out, sin(input), "sin")
     return SinOp.apply(_float(input))
 
 
 def cos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """cos x elementwise (x in radians); integers give the default float dtype.
+    dL/dx = -g * sin x."""
     if out is not None:  # (_out.py)
         return write_out(out, cos(input), "cos")
     return CosOp.apply(_float(input))
 
 
 def tanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """tanh x = (eˣ - e⁻ˣ) / (eˣ + e⁻ˣ) elementwise; integers give the default float
+    dtype.  dL/dx = g * (1 - tanh² x)."""
     if out is not None:  # (_out.py)
         return write_out(out, tanh(input), "tanh")
     return TanhOp.apply(_float(input))
 
 
 def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """σ(x) = 1 / (1 + e⁻ˣ) elementwise, computed without overflow (also
+    ``mt.special.expit``); integers give the default float dtype.  dL/dx = g * σ(x) * (1 - σ(x))."""
     if out is not None:  # (_out.py)
         return write_out(out, sigmoid(input), "sigmoid")
     return SigmoidOp.apply(_float(input))
@@ -868,12 +889,18 @@ clip = clamp
 
 
 def maximum(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """max(input, other) elementwise, with broadcasting; nan where either is nan
+    (``fmax`` skips nan).  dL/dinput = g where input > other, g/2 at ties, 0 where input < other;
+    dL/dother the mirror image."""
     if out is not None:  # (_out.py)
         return write_out(out, maximum(input, other), "maximum")
     return _binary(MaximumOp, input, other)
 
 
 def minimum(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """min(input, other) elementwise, with broadcasting; nan where either is nan
+    (``fmin`` skips nan).  dL/dinput = g where input < other, g/2 at ties, 0 where input > other;
+    dL/dother the mirror image."""
     if out is not None:  # (_out.py)
         return write_out(out, minimum(input, other), "minimum")
     return _binary(MinimumOp, input, other)

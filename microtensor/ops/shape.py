@@ -198,6 +198,9 @@ class PermuteOp(ViewOp):
 
 
 def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """The tensor with its dims reordered, a view:
+    result dim i is input dim ``dims[i]`` (negative dims count from the end).
+    dL/dx = g with the inverse permutation."""
     axes = tuple(normalize_dim(d, input.ndim, "permute") for d in dims)
     if sorted(axes) != list(range(input.ndim)):
         raise RuntimeError(
@@ -278,6 +281,9 @@ class RepeatOp(Op):
 
 
 def repeat(input: Tensor, repeats: Sequence[int]) -> Tensor:
+    """The tensor tiled ``repeats[i]`` times along dim
+    i (a copy); extra leading repeats add leading dims, as ``Tensor.repeat``.
+    dL/dx = g summed over the tiles."""
     repeats = tuple(repeats)
     if len(repeats) < input.ndim:
         raise RuntimeError(

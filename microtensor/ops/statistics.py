@@ -957,24 +957,32 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
 
 
 def deg2rad_(input: Tensor) -> Tensor:
+    """``input.deg2rad_()``: x · π/180 in place (see ``mt.deg2rad``)."""
     return input.deg2rad_()
 
 
 def rad2deg_(input: Tensor) -> Tensor:
+    """``input.rad2deg_()``: x · 180/π in place (see ``mt.rad2deg``)."""
     return input.rad2deg_()
 
 
 def sinc_(input: Tensor) -> Tensor:
+    """``input.sinc_()``: sin(πx)/(πx), 1 at x = 0, in place (see ``mt.sinc``)."""
     return input.sinc_()
 
 
 def gcd_(input: Tensor, other: Tensor) -> Tensor:
+    """``input.gcd_(other)``: the greatest common divisor, in place (integers; see
+    ``mt.gcd``)."""
     return input.gcd_(other)
 
 
 def lcm_(input: Tensor, other: Tensor) -> Tensor:
+    """``input.lcm_(other)``: the least common multiple, in place (integers; see
+    ``mt.lcm``)."""
     return input.lcm_(other)
 
 
 def ldexp_(input: Tensor, other: Tensor) -> Tensor:
+    """``input.ldexp_(other)``: input · 2^other in place (see ``mt.ldexp``)."""
     return input.ldexp_(other)
