@@ -106,6 +106,8 @@ from typing import Any
 
 import numpy as np
 
+from microtensor.ops import blas
+
 __all__ = ["ConvGeometry", "clear_workspace", "conv2d_backward", "conv2d_forward"]
 
 
@@ -522,13 +524,13 @@ def _matmul_nt(a: np.ndarray, b: np.ndarray, chunk: int = 512) -> np.ndarray:
     o = b.shape[1]
     pieces = t // chunk
     if k * o > 4096 or pieces < 2:
-        return np.matmul(a, b.transpose(0, 2, 1))
+        return blas.matmul(a, b.transpose(0, 2, 1))
     head = pieces * chunk
     a_chunks = a[..., :head].reshape(groups, k, pieces, chunk).transpose(0, 2, 1, 3)
     b_chunks = b[..., :head].reshape(groups, o, pieces, chunk).transpose(0, 2, 3, 1)
-    result = np.matmul(a_chunks, b_chunks).sum(axis=1)
+    result = blas.matmul(a_chunks, b_chunks).sum(axis=1)
     if head < t:
-        result += np.matmul(a[..., head:], b[..., head:].transpose(0, 2, 1))
+        result += blas.matmul(a[..., head:], b[..., head:].transpose(0, 2, 1))
     return result
 
 
@@ -564,8 +566,8 @@ def conv2d_forward(
         source = im2col_source(x[first:last], g, dtype)
         for start, stop in g.bands(last - first):
             im2col(source, g, start, stop, cols)
-            np.matmul(w_mat, _grouped(cols[:, : stop - start], groups),
-                      out=_grouped(y[:, : stop - start], groups))
+            blas.matmul(w_mat, _grouped(cols[:, : stop - start], groups),
+                        out=_grouped(y[:, : stop - start], groups))
             # (O, columns) -> (images, O, rows, Wo), leaving out the garbage columns
             pixels, rows = g.output_pixels(y, last - first, start, stop)
             out[first:last, :, rows] = pixels.transpose(1, 0, 2, 3)
@@ -619,7 +621,7 @@ def conv2d_backward(
                 part = _matmul_nt(cols_band, gy_band)  # colsᵀ-major: the faster orientation
                 grad_w_t = part if grad_w_t is None else np.add(grad_w_t, part, out=grad_w_t)
             if need_input:
-                np.matmul(w_mat.transpose(0, 2, 1), gy_band, out=cols_band)  # dL/dcols
+                blas.matmul(w_mat.transpose(0, 2, 1), gy_band, out=cols_band)  # dL/dcols
                 col2im(cols, g, start, stop, target)
         if need_input:
             col2im_result(target, g, grad_x[first:last])

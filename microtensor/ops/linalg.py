@@ -14,6 +14,7 @@ import numpy as np
 
 from microtensor._out import write_out
 from microtensor.autograd.function import Op
+from microtensor.ops import blas
 from microtensor.ops.shape import reshape
 from microtensor.tensor import Tensor
 
@@ -33,18 +34,18 @@ class MatMulOp(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return blas.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = grad @ b.swapaxes(-1, -2)
+        grad_a = blas.matmul(grad, b.swapaxes(-1, -2))
         if b.ndim == 2 and a.ndim > 2:
             # a batch of inputs times one matrix: fold the batch into rows so that dL/dB is a
             # single matrix product instead of a batch of products summed afterwards
-            grad_b = _rows(a).swapaxes(-1, -2) @ _rows(grad)
+            grad_b = blas.matmul(_rows(a).swapaxes(-1, -2), _rows(grad))
         else:
-            grad_b = a.swapaxes(-1, -2) @ grad
+            grad_b = blas.matmul(a.swapaxes(-1, -2), grad)
         return grad_a, grad_b
 
 
@@ -114,7 +115,7 @@ class LinearOp(Op):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = _rows(x) @ weight.T
+        out = blas.matmul(_rows(x), weight.T)
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -126,9 +127,9 @@ class LinearOp(Op):
         rows_grad = _rows(grad)
         grad_x = grad_weight = grad_bias = None
         if needs_x:
-            grad_x = (rows_grad @ weight).reshape(x.shape)
+            grad_x = blas.matmul(rows_grad, weight).reshape(x.shape)
         if needs_weight:
-            grad_weight = rows_grad.swapaxes(0, 1) @ _rows(x)
+            grad_weight = blas.matmul(rows_grad.swapaxes(0, 1), _rows(x))
         if needs_bias:
             grad_bias = rows_grad.sum(axis=0)
         return grad_x, grad_weight, grad_bias

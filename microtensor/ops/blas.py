@@ -1,0 +1,36 @@
+"""The matrix products of matmul, Linear and the convolutions, on the right number of threads.
+
+``matmul(a, b, out=None)`` is ``np.matmul`` with the thread policy of ``microtensor._threads``:
+a product of fewer than ``BIG_PRODUCT_FLOPS`` floating-point operations runs on the BLAS's
+resting single thread (no switching, ~0.5 µs of bookkeeping); a bigger one gets the free cores
+for its duration. On Tensors (a backward run with ``create_graph=True``) it is plain ``a @ b``,
+whose forward comes back here with arrays.
+
+The flop count of a (batched) product (*, m, k) @ (*, k, n) is 2·batch·m·k·n; batch·m·k is the
+size of the first operand and batch·k·n that of the second (whichever carries the batch), so
+2·max(a.size·n, b.size·m) counts it without building the broadcast shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from microtensor import _threads
+
+
+def product_flops(a: np.ndarray, b: np.ndarray) -> int:
+    """Floating-point operations of np.matmul(a, b) (2 per multiply-add)."""
+    n = b.shape[-1] if b.ndim > 1 else 1
+    m = a.shape[-2] if a.ndim > 1 else 1
+    return 2 * max(a.size * n, b.size * m)
+
+
+def matmul(a: Any, b: Any, out: np.ndarray | None = None) -> Any:
+    """``a @ b`` (into ``out`` when given) with as many BLAS threads as the policy allows."""
+    if _threads.policy_is_adaptive() and isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        threads = _threads.product_threads(product_flops(a, b))
+        if threads > 1:
+            return _threads.run_with_threads(threads, lambda: np.matmul(a, b, out=out))
+    return a @ b if out is None else np.matmul(a, b, out=out)
