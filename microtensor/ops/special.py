@@ -71,11 +71,20 @@ def _clenshaw(piece: tuple[np.ndarray, float, float], x: np.ndarray) -> np.ndarr
     c = coefficients if x.dtype == np.float64 else _for_dtype(coefficients, x.dtype)
     u = (x - (lo + hi) / 2) * (2 / (hi - lo))
     two_u = 2 * u
-    b1 = np.zeros_like(u)
+    # b_k = 2u·b_{k+1} − b_{k+2} + c_k, from the top coefficient down. The three buffers are
+    # reused in place (out=): a new array per step cost 5x the time on a million elements.
+    b1 = np.full_like(u, c[-1])
     b2 = np.zeros_like(u)
-    for ck in c[:0:-1]:
-        b1, b2 = two_u * b1 - b2 + ck, b1
-    return u * b1 - b2 + c[0]
+    step = np.empty_like(u)
+    for ck in c[-2:0:-1]:
+        np.multiply(two_u, b1, out=step)
+        step -= b2
+        step += ck
+        b1, b2, step = step, b1, b2
+    np.multiply(u, b1, out=step)
+    step -= b2
+    step += c[0]
+    return step
 
 
 def erf_array(x: np.ndarray) -> np.ndarray:
@@ -84,18 +93,26 @@ def erf_array(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     a = np.abs(x).reshape(-1)
-    out = np.empty_like(a)
-    small = a <= 1.0
-    middle = (a > 1.0) & (a <= 2.0)
-    large = (a > 2.0) & (a < 6.0)
-    rest = ~(small | middle | large)  # >= 6, inf, nan
-    s = a[small]
-    out[small] = s * _clenshaw(_SMALL, s * s)
+    # Most values of a normal-ish input are in [0, 1] (68 %): evaluate that piece on the whole
+    # array at once (no gathering), then redo only the elements beyond 1 with their own pieces.
+    # (Gathering and scattering every piece through boolean masks took 2/3 of the time.)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = a * _clenshaw(_SMALL, np.minimum(a, 1.0) ** 2)
+    beyond = np.flatnonzero(~(a <= 1.0))  # > 1, and nan
+    if beyond.size:
+        out[beyond] = _erf_beyond_one(a[beyond])
+    return np.copysign(out, x.reshape(-1)).reshape(x.shape)
+
+
+def _erf_beyond_one(a: np.ndarray) -> np.ndarray:
+    """erf(a) for a > 1 (or nan): the middle piece, the large piece, and 1 from 6 on."""
+    out = np.minimum(a, 1.0)  # 1 for a >= 6 (and inf); nan stays nan
+    middle = a <= 2.0
     out[middle] = _clenshaw(_MIDDLE, a[middle])
+    large = (a > 2.0) & (a < 6.0)
     b = a[large]
     out[large] = 1 - np.exp(-b * b) / b * _clenshaw(_LARGE, 1 / b)
-    out[rest] = np.minimum(a[rest], 1.0)  # 1, and nan stays nan
-    return np.copysign(out, x.reshape(-1)).reshape(x.shape)
+    return out
 
 
 class ErfOp(Op):
