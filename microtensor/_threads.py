@@ -16,7 +16,7 @@ The default policy (when ``threadpoolctl``, a dependency, can be imported, and n
 * The BLAS rests at **one thread**. Every product below ``BIG_PRODUCT_FLOPS`` (2²² ≈ 4 million
   floating-point operations, ~50 µs on one core) runs on it: a second thread would save less
   than waking it costs.
-* A bigger product (the products of ``matmul``, ``Linear`` and the convolutions, see
+* A bigger product (the products of ``matmul``, ``Linear``, ``einsum`` and the convolutions, see
   ``microtensor/ops/blas.py``) gets as many threads as there are **free cores**: the cores this
   process may run on, less the cores other processes kept busy over the last quarter of a second
   (read from ``/proc/stat`` at most four times a second, ~20 µs; without ``/proc/stat`` the

@@ -76,6 +76,29 @@ def test_product_flops_counts_two_per_multiply_add() -> None:
     assert blas.product_flops(np.ones((3, 4)), np.ones(4)) == 2 * 3 * 4
 
 
+def test_einsum_flops_bound_the_loop_nest() -> None:
+    a, b = np.ones((3, 4)), np.ones((4, 5))
+    assert blas.einsum_flops("ij,jk->ik", (a, b)) == 2 * 3 * 4 * 5
+    assert blas.einsum_flops("ij, jk -> ik", (a, b)) == 2 * 3 * 4 * 5  # spaces are allowed
+    batched = np.ones((7, 3, 4))
+    assert blas.einsum_flops("...ij,jk->...ik", (batched, b)) == 2 * 7 * 3 * 4 * 5
+    assert blas.einsum_flops("ii->i", (np.ones((6, 6)),)) == 2 * 6
+    assert blas.einsum_flops("i,i->", (np.ones(9), np.ones(9))) == 2 * 9
+
+
+def test_a_big_einsum_raises_the_threads_then_rests_at_one(machine) -> None:
+    pools = machine(cores=2, blas_default=2, busy_elsewhere=0.0)
+    small = np.ones((8, 8))
+    np.testing.assert_array_equal(mt.einsum("ij,jk->ik", mt.tensor(small), mt.tensor(small)),
+                                  np.full((8, 8), 8.0))
+    assert pools.calls == []
+    big = np.ones((256, 256))
+    assert blas.einsum_flops("ij,jk->ik", (big, big)) >= BIG
+    result = mt.einsum("ij,jk->ik", mt.tensor(big), mt.tensor(big))
+    np.testing.assert_array_equal(result, np.full((256, 256), 256.0))
+    assert pools.calls == [2, 1] and pools.current == 1
+
+
 def test_small_products_get_one_thread_whatever_the_load(machine) -> None:
     machine(cores=8, blas_default=8, busy_elsewhere=0.0)
     assert _threads.product_threads(BIG - 1) == 1

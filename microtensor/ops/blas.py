@@ -1,4 +1,5 @@
-"""The matrix products of matmul, Linear and the convolutions, on the right number of threads.
+"""The matrix products of matmul, Linear, einsum and the convolutions, on the right number of
+threads.
 
 ``matmul(a, b, out=None)`` is ``np.matmul`` with the thread policy of ``microtensor._threads``:
 a product of fewer than ``BIG_PRODUCT_FLOPS`` floating-point operations runs on the BLAS's
@@ -8,7 +9,9 @@ whose forward comes back here with arrays.
 
 The flop count of a (batched) product (*, m, k) @ (*, k, n) is 2·batch·m·k·n; batch·m·k is the
 size of the first operand and batch·k·n that of the second (whichever carries the batch), so
-2·max(a.size·n, b.size·m) counts it without building the broadcast shape.
+2·max(a.size·n, b.size·m) counts it without building the broadcast shape. An einsum's is
+bounded by 2·Πₗ nₗ over its distinct index letters (the cost of the naive loop nest; the
+contraction order ``optimize=True`` picks costs at most that), which is what ``einsum`` uses.
 """
 
 from __future__ import annotations
@@ -34,3 +37,32 @@ def matmul(a: Any, b: Any, out: np.ndarray | None = None) -> Any:
         if threads > 1:
             return _threads.run_with_threads(threads, lambda: np.matmul(a, b, out=out))
     return a @ b if out is None else np.matmul(a, b, out=out)
+
+
+def einsum_flops(equation: str, operands: tuple[np.ndarray, ...]) -> int:
+    """2 · the product of the sizes of the distinct index letters of ``equation`` (``...``
+    counts as the largest broadcast part of any operand): an upper bound of the einsum's flops."""
+    inputs = equation.replace(" ", "").split("->")[0].split(",")
+    sizes: dict[str, int] = {}
+    ellipsis = 1
+    for term, operand in zip(inputs, operands):
+        head, dots, tail = term.partition("...")
+        shape = np.shape(operand)
+        for letter, size in zip(head, shape):
+            sizes[letter] = size
+        for letter, size in zip(tail[::-1], shape[::-1]):
+            sizes[letter] = size
+        if dots:
+            ellipsis = max(ellipsis, int(np.prod(shape[len(head):len(shape) - len(tail)])))
+    return 2 * ellipsis * int(np.prod(list(sizes.values()), dtype=np.float64))
+
+
+def einsum(equation: str, *operands: np.ndarray) -> np.ndarray:
+    """``np.einsum(equation, *operands, optimize=True)`` with as many BLAS threads as the policy
+    allows for its flop bound (one thread, with no switching, below ``BIG_PRODUCT_FLOPS``)."""
+    if _threads.policy_is_adaptive():
+        threads = _threads.product_threads(einsum_flops(equation, operands))
+        if threads > 1:
+            return _threads.run_with_threads(
+                threads, lambda: np.einsum(equation, *operands, optimize=True))
+    return np.einsum(equation, *operands, optimize=True)

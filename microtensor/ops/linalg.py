@@ -345,7 +345,7 @@ def _einsum_either(equation: str, *operands: Any) -> Any:
     """np.einsum on arrays; the differentiable einsum when any operand is a Tensor."""
     if any(isinstance(x, Tensor) for x in operands):
         return EinsumOp.apply(*operands, equation=equation)
-    return np.einsum(equation, *operands, optimize=True)
+    return blas.einsum(equation, *operands)
 
 
 def _operand_gradient(terms: list[str], output: str, operands: tuple[Any, ...], grad: Any,
@@ -426,7 +426,7 @@ class EinsumOp(Op):
     def forward(ctx, *operands, equation):
         ctx.save_for_backward(*operands)
         ctx.terms, ctx.output_term = _split_terms(equation, len(operands))
-        return np.einsum(equation, *operands, optimize=True)
+        return blas.einsum(equation, *operands)
 
     @staticmethod
     def backward(ctx, grad):
