@@ -94,7 +94,7 @@ def plot(results: dict[str, list[tuple[int, float]]], path: Path) -> None:
         ax.legend(loc="upper right")
     figure.suptitle(f"Training-step time ratio, {THREADS} thread{'s' if THREADS > 1 else ''}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110)  # (the copy in docs/images/bench_scaling.png is RESULTS.md's)
 
 
 def main() -> None:
