@@ -19,6 +19,23 @@ IntPair = int | tuple[int, int]
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _check_padding_mode(padding_mode: str) -> str:
+    if padding_mode not in _PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
+                         f"padding_mode='{padding_mode}'")
+    return padding_mode
+
+
+def _add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], out_channels: int,
+                         bias: bool, dtype: Any) -> None:
+    """Register ``weight`` of ``weight_shape`` and a ``bias`` per output channel (or None)."""
+    module.weight = _new_parameter(weight_shape, dtype)
+    if bias:
+        module.bias = _new_parameter((out_channels,), dtype)
+    else:
+        module.register_parameter("bias", None)
+
+
 class Conv2d(Module):
     """2-D convolution (cross-correlation, as in every deep learning library).
 
@@ -72,18 +89,9 @@ class Conv2d(Module):
             self.padding: tuple[int, int] | str = padding
         else:
             self.padding = int_pair(padding, "padding", "Conv2d", minimum=0)
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(
-                f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
-                f"padding_mode='{padding_mode}'"
-            )
-        self.padding_mode = padding_mode
-        self.weight = _new_parameter(
-            (out_channels, in_channels // groups) + self.kernel_size, dtype)
-        if bias:
-            self.bias = _new_parameter((out_channels,), dtype)
-        else:
-            self.register_parameter("bias", None)
+        self.padding_mode = _check_padding_mode(padding_mode)
+        _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size,
+                             out_channels, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -259,16 +267,9 @@ class Conv1d(Module):
             self.padding: tuple[int] | str = padding
         else:
             self.padding = _single(padding, "padding", "Conv1d", 0)
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
-                             f"padding_mode='{padding_mode}'")
-        self.padding_mode = padding_mode
-        self.weight = _new_parameter(
-            (out_channels, in_channels // groups) + self.kernel_size, dtype)
-        if bias:
-            self.bias = _new_parameter((out_channels,), dtype)
-        else:
-            self.register_parameter("bias", None)
+        self.padding_mode = _check_padding_mode(padding_mode)
+        _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size,
+                             out_channels, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -341,12 +342,8 @@ class _ConvTransposeNd(Module):
         self.output_padding = numbers(output_padding, "output_padding", name, 0)
         self.dilation = numbers(dilation, "dilation", name, 1)
         self.groups, self.padding_mode = groups, padding_mode
-        self.weight = _new_parameter(
-            (in_channels, out_channels // groups) + tuple(self.kernel_size), dtype)
-        if bias:
-            self.bias = _new_parameter((out_channels,), dtype)
-        else:
-            self.register_parameter("bias", None)
+        _add_weight_and_bias(self, (in_channels, out_channels // groups) + tuple(self.kernel_size),
+                             out_channels, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

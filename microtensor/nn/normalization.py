@@ -19,6 +19,28 @@ from microtensor.nn.module import Module
 from microtensor.tensor import Tensor
 
 
+def _add_scale_and_shift(module: Module, shape: tuple[int, ...], learnable: bool, bias: bool,
+                         dtype: Any) -> None:
+    """Register the learnable scale γ (``weight``) and, unless ``bias=False``, shift β (``bias``)
+    of ``shape``; None in their place when not ``learnable`` (``affine=False``)."""
+    if learnable:
+        module.weight = _new_parameter(shape, dtype)
+    else:
+        module.register_parameter("weight", None)
+    if learnable and bias:
+        module.bias = _new_parameter(shape, dtype)
+    else:
+        module.register_parameter("bias", None)
+
+
+def _reset_scale_and_shift(module: Module) -> None:
+    """γ = 1 and β = 0: the layer starts as a plain normalisation."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d and BatchNorm2d (they differ only in the input dims they accept).
 
@@ -41,15 +63,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = _new_parameter((num_features,), dtype)
-            if bias:
-                self.bias = _new_parameter((num_features,), dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, (num_features,), affine, bias, dtype)
         if track_running_stats:
             float_dtype = _dtypes.get_default_dtype() if dtype is None else _dtypes.resolve(dtype)
             self.register_buffer("running_mean", Tensor._make(np.zeros(num_features, float_dtype)))
@@ -71,10 +85,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_scale_and_shift(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._accepted_dims:
@@ -138,22 +149,11 @@ class LayerNorm(Module):
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = _new_parameter(self.normalized_shape, dtype)
-            if bias:
-                self.bias = _new_parameter(self.normalized_shape, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, self.normalized_shape, elementwise_affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_scale_and_shift(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -207,22 +207,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = _new_parameter((num_channels,), dtype)
-            if bias:
-                self.bias = _new_parameter((num_channels,), dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, (num_channels,), affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_scale_and_shift(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
