@@ -24,7 +24,11 @@ from microtensor import _dtypes
 from microtensor._arguments import tensor_argument
 from microtensor.autograd.function import Op
 from microtensor.ops import array_or_tensor as either
-from microtensor.ops.special import erf_tensor_or_array
+from microtensor.ops.special import (
+    erf_tensor_or_array,
+    gelu_and_normal_cdf,
+    gelu_backward_array,
+)
 from microtensor.tensor import Tensor
 
 
@@ -137,28 +141,72 @@ class GELUOp(Op):
         dL/dx = g · (Φ(x) + x·φ(x)),  φ(x) = e^(-x²/2)/√(2π) the normal density.
     approximate="tanh":  z = x/2 · (1 + tanh u),  u = √(2/π)(x + 0.044715x³), and
         dL/dx = g · ((1 + tanh u)/2 + x/2 · (1 - tanh²u) · √(2/π)(1 + 3·0.044715x²)).
+
+    Speed: the forward saves Φ(x) (or tanh u), so the ordinary backward does not compute it
+    again (it cost as much as the forward), and works in place (``special.gelu_backward_array``
+    and ``_gelu_tanh_backward``). Recorded for double backward (``create_graph=True``, x a
+    Tensor), the backward recomputes Φ from x instead, through differentiable ops.
     """
 
     @staticmethod
     def forward(ctx, x, *, approximate):
-        ctx.save_for_backward(x)
         ctx.approximate = approximate
-        if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
-            return 0.5 * x * (1 + np.tanh(inner))
-        return 0.5 * x * (1 + erf_tensor_or_array(x / _SQRT_2))
+        with np.errstate(invalid="ignore", over="ignore"):  # -inf·0 = nan, as in PyTorch
+            if approximate == "tanh":
+                t = _gelu_tanh_inner(x)
+                np.tanh(t, out=t)
+                ctx.save_for_backward(x, t)
+                out = np.add(t, 1, out=np.empty_like(t))  # (out=: 0-d stays an array)
+                out *= x
+                out *= 0.5
+                return out
+            out, cdf = gelu_and_normal_cdf(x)
+            ctx.save_for_backward(x, cdf)
+            return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x, saved = ctx.saved_tensors
+        recorded = isinstance(x, Tensor) or isinstance(grad, Tensor)
         if ctx.approximate == "tanh":
+            if not recorded:
+                with np.errstate(invalid="ignore", over="ignore"):
+                    return (_gelu_tanh_backward(x, saved, grad),)
             x2 = x * x
             t = either.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x2 * x))
             du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x2)
             return (grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
+        if not recorded:
+            return (gelu_backward_array(x, saved, grad),)
         cdf = 0.5 * (1 + erf_tensor_or_array(x / _SQRT_2))
         pdf = _INV_SQRT_2PI * either.exp(-0.5 * (x * x))
         return (grad * (cdf + x * pdf),)
+
+
+def _gelu_tanh_inner(x: np.ndarray) -> np.ndarray:
+    """u = √(2/π)(x + 0.044715x³) = x·(√(2/π) + √(2/π)·0.044715·x²), in one new array."""
+    u = np.multiply(x, x, out=np.empty_like(x))  # (out=: 0-d stays an array)
+    u *= _SQRT_2_OVER_PI * _GELU_CUBIC
+    u += _SQRT_2_OVER_PI
+    u *= x
+    return u
+
+
+def _gelu_tanh_backward(x: np.ndarray, t: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """g · ((1 + t)/2 + x/2 · (1 - t²) · √(2/π)(1 + 3·0.044715x²)), t = tanh u saved by the
+    forward, in two arrays (the formula written out makes about ten temporaries)."""
+    du = np.multiply(x, x, out=np.empty_like(x))
+    du *= 3 * _GELU_CUBIC * _SQRT_2_OVER_PI
+    du += _SQRT_2_OVER_PI
+    du *= x  # x·u'(x)
+    slope = np.multiply(t, t, out=np.empty_like(t))
+    np.subtract(1, slope, out=slope)
+    slope *= du
+    slope += t
+    slope += 1
+    slope *= 0.5
+    slope *= grad
+    return slope
 
 
 class HardtanhOp(Op):
