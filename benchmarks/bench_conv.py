@@ -9,7 +9,8 @@ Cases:
 * kernel level: ``conv2d_forward`` + ``conv2d_backward`` on NumPy arrays, against
   ``torch.nn.functional.conv2d`` forward + backward (autograd);
 * op level: ``microtensor.ops.conv.conv2d`` on Tensors + ``.backward()``, the same for PyTorch;
-* ``max_pool2d`` forward + backward, both levels;
+* pooling forward + backward: ``max_pool2d``/``avg_pool2d`` at both levels,
+  ``adaptive_avg_pool2d``/``adaptive_max_pool2d`` at op level;
 * a small CNN training step (conv-ReLU-pool twice, then a linear layer, cross-entropy, SGD).
 
 Each case runs in many short alternating rounds (microtensor, PyTorch, microtensor, ...), so that
@@ -191,43 +192,72 @@ def bench_conv(rounds: int, calls: int, op_level: bool) -> None:
         compare(name, ours, theirs, conv_flops(cfg), rounds, calls)
 
 
-def pool_functions(shape: tuple[int, ...], k: int, s: int, p: int, op_level: bool
+def pool_functions(shape: tuple[int, ...], kind: str, k: int, s: int, p: int, op_level: bool
                    ) -> tuple[Callable, Callable | None]:
-    """Forward + backward of one max_pool2d case: (microtensor, PyTorch or None)."""
+    """Forward + backward of one pooling case: (microtensor, PyTorch or None).
+
+    ``kind``: "max" or "avg" (window k, stride s, padding p); "adaptive_avg" or "adaptive_max"
+    (output size k). At array level only max/avg have kernels of their own (the adaptive ones
+    are timed at op level only)."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape, dtype=np.float32)
-    geometry = PK.PoolGeometry.of(shape, (k, k), (s, s), (p, p), (1, 1), False)
-    g = rng.standard_normal((shape[0], shape[1], geometry.ho, geometry.wo), dtype=np.float32)
+    functions = {
+        "max": (lambda v, f: f.max_pool2d(v, k, s, p)),
+        "avg": (lambda v, f: f.avg_pool2d(v, k, s, p)),
+        "adaptive_avg": (lambda v, f: f.adaptive_avg_pool2d(v, k)),
+        "adaptive_max": (lambda v, f: f.adaptive_max_pool2d(v, k)),
+    }
+    pool = functions[kind]
+    out_shape = tuple(pool(torch.from_numpy(x), TF).shape) if torch is not None else None
+    if out_shape is None:
+        out_shape = tuple(pool(mt.from_numpy(x), mt.nn.functional).shape)
+    g = rng.standard_normal(out_shape, dtype=np.float32)
     if op_level:
         xt, gt = mt.from_numpy(x).requires_grad_(), mt.from_numpy(g)
 
         def ours() -> None:
-            C.max_pool2d(xt, k, s, p).backward(gt)
+            pool(xt, mt.nn.functional).backward(gt)
     else:
+        geometry = PK.PoolGeometry.of(shape, (k, k), (s, s), (p, p), (1, 1), False)
+        divisor = PK._avg_divisor(geometry, True, None, x.dtype)
 
         def ours() -> None:
-            _, argmax = PK.max_pool2d_forward(x, geometry)
-            PK.max_pool2d_backward(g, argmax, geometry)
+            if kind == "max":
+                _, argmax = PK.max_pool2d_forward(x, geometry)
+                PK.max_pool2d_backward(g, argmax, geometry)
+            else:
+                PK.avg_pool2d_forward(x, geometry, divisor)
+                PK.avg_pool2d_backward(g, geometry, divisor)
 
     if torch is None:
         return ours, None
     xq, gq = torch.from_numpy(x).requires_grad_(), torch.from_numpy(g)
 
     def theirs() -> None:
-        TF.max_pool2d(xq, k, s, p).backward(gq)
+        pool(xq, TF).backward(gq)
 
     return ours, theirs
 
 
 def bench_pool(rounds: int, calls: int, op_level: bool) -> None:
-    header("max_pool2d forward + backward" + (" (Tensor + autograd)" if op_level else " (arrays)"))
+    header("pooling forward + backward" + (" (Tensor + autograd)" if op_level else " (arrays)"))
+    big = (32, 64, 32, 32)
     cases = [
-        ("2x2 on (64, 8, 28, 28)", (64, 8, 28, 28), 2, 2, 0),
-        ("2x2 on (32, 64, 32, 32)", (32, 64, 32, 32), 2, 2, 0),
-        ("3x3 stride 2 pad 1 on (32, 64, 32, 32)", (32, 64, 32, 32), 3, 2, 1),
+        ("max_pool2d 2x2 on (64, 8, 28, 28)", (64, 8, 28, 28), "max", 2, 2, 0),
+        ("max_pool2d 2x2 on (32, 64, 32, 32)", big, "max", 2, 2, 0),
+        ("max_pool2d 3x3 stride 2 pad 1 on (32, 64, 32, 32)", big, "max", 3, 2, 1),
+        ("avg_pool2d 2x2 on (32, 64, 32, 32)", big, "avg", 2, 2, 0),
+        ("avg_pool2d 3x3 stride 2 pad 1 on (32, 64, 32, 32)", big, "avg", 3, 2, 1),
     ]
-    for name, shape, k, s, p in cases:
-        ours, theirs = pool_functions(shape, k, s, p, op_level)
+    if op_level:
+        cases += [
+            ("adaptive_avg_pool2d to 1x1 on (32, 64, 32, 32)", big, "adaptive_avg", 1, 0, 0),
+            ("adaptive_avg_pool2d to 7x7 on (32, 64, 32, 32)", big, "adaptive_avg", 7, 0, 0),
+            ("adaptive_max_pool2d to 1x1 on (32, 64, 32, 32)", big, "adaptive_max", 1, 0, 0),
+            ("adaptive_max_pool2d to 7x7 on (32, 64, 32, 32)", big, "adaptive_max", 7, 0, 0),
+        ]
+    for name, shape, kind, k, s, p in cases:
+        ours, theirs = pool_functions(shape, kind, k, s, p, op_level)
         compare(name, ours, theirs, None, rounds, calls)
 
 
@@ -278,6 +308,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--threads", type=int, default=None,
                         help="PyTorch threads (default: as many as NumPy's BLAS)")
+    parser.add_argument("--only", choices=("conv", "pool", "cnn"), default=None,
+                        help="run one section only")
     args = parser.parse_args()
     rounds, calls = (4, 4) if args.quick else (12, 5)
     threads = args.threads or blas_threads()
@@ -289,11 +321,14 @@ def main() -> None:
         print(f"; torch {torch.__version__}, threads {torch.get_num_threads()}")
     else:
         print("; torch not installed: microtensor figures only")
-    bench_conv(rounds, calls, op_level=False)
-    bench_conv(rounds, calls, op_level=True)
-    bench_pool(rounds, calls, op_level=False)
-    bench_pool(rounds, calls, op_level=True)
-    bench_cnn(rounds, calls)
+    if args.only in (None, "conv"):
+        bench_conv(rounds, calls, op_level=False)
+        bench_conv(rounds, calls, op_level=True)
+    if args.only in (None, "pool"):
+        bench_pool(rounds, calls, op_level=False)
+        bench_pool(rounds, calls, op_level=True)
+    if args.only in (None, "cnn"):
+        bench_cnn(rounds, calls)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ from microtensor.ops.normalization import (
     rms_norm,
 )
 from microtensor.ops.pool1d import (
+    AdaptiveAvgPool2dOp,
     adaptive_avg_pool1d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
@@ -190,17 +191,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     out_h, out_w = _adaptive_output_size(output_size, h, w, op)
     if out_h == 0 or out_w == 0 or x.numel() == 0:  # an empty result, still in the graph
         return x[..., :0, :0].reshape(tuple(x.shape[:-2]) + (out_h, out_w))
-    if h % out_h == 0 and w % out_w == 0:  # equal windows: an ordinary average pooling
-        return avg_pool2d(x, (h // out_h, w // out_w))
-    rows = []
-    for i in range(out_h):
-        top, bottom = (i * h) // out_h, -((-(i + 1) * h) // out_h)
-        cells = []
-        for j in range(out_w):
-            left, right = (j * w) // out_w, -((-(j + 1) * w) // out_w)
-            cells.append(x[..., top:bottom, left:right].mean(dim=(-2, -1)))
-        rows.append(_shape.stack(cells, dim=-1))
-    return _shape.stack(rows, dim=-2)
+    # two matrix products with the window-mean matrices (ops/pool1d.py, pool_fast.py)
+    return AdaptiveAvgPool2dOp.apply(x, out_h=out_h, out_w=out_w)
 
 
 def _adaptive_output_size(output_size: Any, h: int, w: int, op: str) -> tuple[int, int]:

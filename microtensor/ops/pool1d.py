@@ -24,15 +24,22 @@ from typing import Any
 import numpy as np
 
 from microtensor._arguments import tensor_argument
+from microtensor.autograd.function import Op
 from microtensor.ops import conv as _conv
 from microtensor.ops.conv import int_single
 from microtensor.ops.elementwise import where
-from microtensor.ops.selection import gather, index_select
+from microtensor.ops.pool_fast import (
+    adaptive_avg_matrix,
+    adaptive_avg_pool2d_backward,
+    adaptive_avg_pool2d_forward,
+    adaptive_max_positions,
+)
+from microtensor.ops.selection import _scatter_add_either, index_select
 from microtensor.tensor import Tensor
 
 __all__ = [
-    "adaptive_avg_pool", "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "avg_pool1d", "max_pool1d",
+    "AdaptiveAvgPool2dOp", "AdaptiveMaxPool2dOp", "adaptive_avg_pool", "adaptive_avg_pool1d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d", "max_pool1d",
 ]
 
 # =========================================================================== max/avg pool 1-d
@@ -173,6 +180,34 @@ def adaptive_avg_pool(x: Tensor, sizes: list[int], op: str) -> Tensor:
     return x
 
 
+class AdaptiveAvgPool2dOp(Op):
+    """y = R @ x @ Cᵀ per (n, c) plane, R (Ho, H) and C (Wo, W) the window-mean matrices
+    (``pool_fast.adaptive_avg_matrix``).  dL/dx = Rᵀ @ g @ C.
+
+    The op is linear, so its backward is the same kind of product; written with ``@`` it also
+    runs on Tensors, which gives double backward.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, out_h, out_w):
+        h, w = x.shape[-2:]
+        ctx.rows = adaptive_avg_matrix(h, out_h, x.dtype)
+        ctx.cols = adaptive_avg_matrix(w, out_w, x.dtype)
+        lead = x.shape[:-2]
+        planes = x.reshape(-1, 1, h, w)
+        out = adaptive_avg_pool2d_forward(planes, ctx.rows, ctx.cols)
+        return out.reshape(*lead, out_h, out_w)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if isinstance(grad, Tensor):  # create_graph: the same product, recorded
+            return (Tensor._make(ctx.rows.T) @ grad @ Tensor._make(ctx.cols),)
+        lead, (out_h, out_w) = grad.shape[:-2], grad.shape[-2:]
+        planes = grad.reshape(-1, 1, out_h, out_w)
+        grad_x = adaptive_avg_pool2d_backward(planes, ctx.rows, ctx.cols)
+        return (grad_x.reshape(*lead, *grad_x.shape[-2:]),)
+
+
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Average of (N, C, L) or (C, L) over ``output_size`` adaptive windows, as PyTorch's.
     Differentiable (double backward included)."""
@@ -186,20 +221,79 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
 
 
 def _max_positions(values: np.ndarray) -> np.ndarray:
-    """Per window (last axis): PyTorch's pick, the first maximum, or the last NaN if any."""
+    """Per window (last axis): PyTorch's pick, the first maximum, or the last NaN if any.
+
+    ``np.argmax`` alone gives the first maximum (or the first NaN); the NaN rule needs an
+    ``isnan`` pass and a reversed search over every candidate, which is most of the cost for
+    inputs that hold no NaN. So it runs only when a picked value is NaN (checked on the small
+    result)."""
+    first = np.argmax(values, axis=-1)
+    picked = np.take_along_axis(values, first[..., None], axis=-1)
+    if not np.isnan(picked).any():
+        return first
     is_nan = np.isnan(values)
     last_nan = values.shape[-1] - 1 - np.argmax(is_nan[..., ::-1], axis=-1)
-    with np.errstate(invalid="ignore"):
-        first_max = np.argmax(values, axis=-1)
-    return np.where(is_nan.any(axis=-1), last_nan, first_max)
+    return np.where(is_nan.any(axis=-1), last_nan, first)
+
+
+class AdaptiveMaxPool2dOp(Op):
+    """y[..., i, j] = x[..., positions[..., i, j]] over the flattened (H*W) plane (the positions
+    of the windows' maxima, found on arrays).  dL/dx: each gradient added at its position.
+
+    The first-order backward is one ``np.add.at`` into a zeroed input-sized array; with
+    create_graph it is a recorded ``scatter_add`` (so double backward works).
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, positions):
+        lead, (h, w) = x.shape[:-2], x.shape[-2:]
+        ctx.in_shape, ctx.positions = x.shape, positions
+        flat = x.reshape(*lead, h * w)
+        cells = positions.shape[-2] * positions.shape[-1]
+        picked = np.take_along_axis(flat, positions.reshape(*lead, cells), axis=-1)
+        return picked.reshape(positions.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, positions = ctx.in_shape, ctx.positions
+        lead, plane = shape[:-2], shape[-2] * shape[-1]
+        cells = positions.shape[-2] * positions.shape[-1]
+        if isinstance(grad, Tensor):  # create_graph: a recorded scatter_add
+            zeros = np.zeros((*lead, plane), np.dtype(grad.dtype))
+            index = positions.reshape(*lead, cells)
+            axis = len(lead)  # (a non-negative axis, as the helper needs)
+            return (_scatter_add_either(zeros, axis, index, grad.reshape(*lead, cells))
+                    .reshape(*shape),)
+        grad_x = np.zeros(shape, grad.dtype)
+        planes = np.arange(grad_x.size // plane if plane else 0).reshape(*lead, 1, 1) * plane
+        np.add.at(grad_x.reshape(-1), (positions + planes).reshape(-1), grad.reshape(-1))
+        return (grad_x,)
 
 
 def _adaptive_max(op: str, x: Tensor, sizes: list[int],
                   return_indices: bool) -> Tensor | tuple[Tensor, Tensor]:
     """Adaptive max over the last two dims: the flat positions h·W + w of every window's
-    maximum (found on arrays), then a differentiable ``gather`` of them."""
+    maximum (found on arrays, ``pool_fast.adaptive_max_positions``; windows holding a NaN by
+    ``_max_positions``), then the values at those positions."""
     h, w = x.shape[-2:]
     out_h, out_w = sizes
+    lead = tuple(x.shape[:-2])
+    positions = None
+    if out_h and out_w and x.numel():
+        positions = adaptive_max_positions(x._data.reshape(-1, h, w), out_h, out_w)
+    if positions is not None:
+        positions = positions.reshape(*lead, out_h, out_w)
+    else:
+        positions = _nan_rule_positions(x, out_h, out_w).reshape(*lead, out_h, out_w)
+    out = AdaptiveMaxPool2dOp.apply(x, positions=positions)
+    if return_indices:
+        return out, Tensor._make(positions)
+    return out
+
+
+def _nan_rule_positions(x: Tensor, out_h: int, out_w: int) -> np.ndarray:
+    """Every window's candidates gathered, then ``_max_positions`` (first maximum, last NaN)."""
+    h, w = x.shape[-2:]
     lead = tuple(x.shape[:-2])
     rows, _, _ = _windows(h, out_h)
     columns, _, _ = _windows(w, out_w)
@@ -207,19 +301,13 @@ def _adaptive_max(op: str, x: Tensor, sizes: list[int],
     candidates = (rows[:, None, :, None] * w + columns[None, :, None, :]).reshape(
         out_h * out_w, rows.shape[1] * columns.shape[1])
     flat = x._data.reshape(*lead, h * w)
-    if candidates.size and flat.size:
-        picked = _max_positions(flat[..., candidates])
-        positions = np.take_along_axis(
-            np.broadcast_to(candidates, picked.shape + candidates.shape[-1:]),
-            picked[..., None], axis=-1)[..., 0]
-    else:
-        positions = np.zeros((*lead, out_h * out_w), np.int64)
-    positions = np.ascontiguousarray(positions, dtype=np.int64)
-    out = gather(x.reshape(*lead, h * w), -1, Tensor._make(positions))
-    out = out.reshape(*lead, out_h, out_w)
-    if return_indices:
-        return out, Tensor._make(positions.reshape(*lead, out_h, out_w))
-    return out
+    if not (candidates.size and flat.size):
+        return np.zeros((*lead, out_h * out_w), np.int64)
+    picked = _max_positions(flat[..., candidates])
+    positions = np.take_along_axis(
+        np.broadcast_to(candidates, picked.shape + candidates.shape[-1:]),
+        picked[..., None], axis=-1)[..., 0]
+    return np.ascontiguousarray(positions, dtype=np.int64)
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any,
