@@ -17,7 +17,9 @@ import numpy as np
 
 from microtensor._arguments import int_pair, tensor_argument
 from microtensor.autograd.function import Op
-from microtensor.ops.conv_fast import clear_workspace, conv2d_backward, conv2d_forward
+from microtensor.autograd.grad_mode import grad_state
+from microtensor.ops import conv_fast, conv_small
+from microtensor.ops.conv_fast import clear_workspace
 from microtensor.ops.pool_fast import (
     PoolGeometry,
     _avg_divisor,
@@ -102,20 +104,29 @@ class Conv2dOp(Op):
         ctx.unbatched = x.ndim == 3
         if ctx.unbatched:
             x = x[None]
-        ctx.save_for_backward(x, weight)
         ctx.params = (stride, padding, dilation, groups)
-        out = conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
+        # few channels: per-image products straight into the output (conv_small.suits says when);
+        # while recording, its im2col columns are kept for dL/dw (saved: freed with the graph)
+        if conv_small.suits(x.shape, weight.shape, stride, padding, dilation, groups):
+            ctx.kernels, kept = conv_small, []
+            out = conv_small.conv2d_forward(x, weight, bias, stride, padding, dilation, groups,
+                                            saved=kept if grad_state.enabled else None)
+            ctx.save_for_backward(x, weight, *kept)
+        else:
+            ctx.kernels = conv_fast
+            out = conv_fast.conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
+            ctx.save_for_backward(x, weight)
         return out[0] if ctx.unbatched else out
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+        x, weight, *kept = ctx.saved_tensors  # kept: conv_small's columns, if any
         need_x, need_w, need_b = ctx.needs_input_grad
         if ctx.unbatched:
             grad = grad[None]
-        grad_x, grad_w, grad_b = conv2d_backward(
+        grad_x, grad_w, grad_b = ctx.kernels.conv2d_backward(
             grad, x, weight, *ctx.params, need_input=need_x, need_weight=need_w,
-            need_bias=need_b,
+            need_bias=need_b, **({"cols": kept[0]} if kept else {}),
         )
         if ctx.unbatched and grad_x is not None:
             grad_x = grad_x[0]

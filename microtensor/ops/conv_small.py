@@ -1,0 +1,496 @@
+"""conv2d for few channels: one small matrix product per image, the output written in place.
+
+Read ``conv_plain.py`` and ``conv_fast.py`` first: this module computes the same im2col products,
+arranged for layers with few channels (the first layers of a small CNN: 1->8 channels on 28×28,
+8->16 on 14×14), where ``conv_fast``'s arrangement spends most of its time outside the
+multiplications. ``conv.py`` picks this module when ``suits(...)`` says so, ``conv_fast``
+otherwise; the tests hold both to ``conv_plain``'s results.
+
+Why few channels are different
+------------------------------
+With C input and O output channels the im2col product Y = W @ cols is (O, K) @ (K, N*Ho*Wo),
+K = C*kH*kW: for the small CNN K = 9 or 72 and O = 8 or 16. Such a product does very little
+arithmetic per number it touches (2*O flops per entry of cols, 2*K per entry of Y), so the time
+goes to moving numbers, not to BLAS: ``conv_fast`` lays out all images side by side in one GEMM,
+so Y comes out as (O, N*Ho*Wo) and must then be *reordered* into the (N, O, Ho, Wo) output (a
+transposing copy of the whole output, the biggest array of the layer: O times the input for
+C = 1), the bias is added in another pass over it, and the backward pass reorders G = dL/dy the
+other way and sums it for dL/db.
+
+The arrangement here
+--------------------
+* **One product per image, the images as a batch.** cols is (N, K, Ho*Wo), one im2col matrix per
+  image, and ``np.matmul(W, cols, out=y)`` runs N products (O, K) @ (K, Ho*Wo) that write
+  straight into y viewed as (N, O, Ho*Wo): the output's own layout, no reordering copy. In the
+  backward, G is already (N, O, Ho*Wo) as the gradient arrives.
+* **The bias inside the product.** cols gets one more row of ones and W one more column holding
+  b: y = [W | b] @ [cols; 1] adds the bias as part of the GEMM (one more step of a K-long sum)
+  instead of a pass over the output. In the backward the same ones row makes the last column of
+  dL/d[W | b] = G @ [cols; 1]ᵀ the bias gradient, sum of G over (n, p, q), for free.
+* **The flat trick per image** (stride 1 and an output as wide as the input, e.g. 3×3 with
+  padding 1): an image's pixels, row after row, are one flat run of H*W numbers, and output
+  pixel m = p*W + q reads, at kernel offset (i, j), input position m + d with
+  d = (i*dh - top)*W + (j*dw - left). So every row of cols is one *shifted contiguous copy* of a
+  channel (rows of H*W numbers; copies of many short rows cost several times more). Reads above
+  or below the image (the vertical padding) are positions outside [0, H*W): those entries of
+  cols are simply never written and stay zero (the buffer is kept between calls and the same
+  entries are left out every time). Reads left or right of the image wrap around into the
+  neighbouring image row; those entries (a few columns q per kernel column j) are set to zero
+  after the copy. No padded copy of the input is made. Other strides and widths use strided
+  views of the padded images, as ``conv_plain`` does.
+* **Chunks of images**, about ``_CHUNK_BYTES`` of cols at a time, so that cols stays in the
+  CPU's cache between its im2col copy and its product (and the scratch memory stays small).
+  The buffers are kept between calls (``_scratch``): fresh memory costs page faults.
+* **The forward's cols kept for the backward** (through the Op, while a graph is recorded, up to
+  ``_KEEP_BYTES``): dL/dw needs the same cols, and rebuilding them was about a sixth of the
+  layer's time. They are saved like any saved tensor, so they are freed with the graph and an
+  in-place change of the input in between is refused.
+
+Backward, with G = dL/dy viewed as (N, O, Ho*Wo) and cols' = [cols; 1]:
+
+    dL/d[W | b] = sum over images n of G[n] @ cols'[n]ᵀ      (O, K + 1): one batched product,
+                                                              summed over the batch
+    dL/dcols[n] = Wᵀ @ G[n]                                   (K, Ho*Wo) per image
+    dL/dx       = col2im(dL/dcols)                            every entry added back onto the
+                                                              pixel it was copied from
+
+With the flat trick col2im is one NumPy reduction: pixel m' of a channel collects
+dL/dcols[(i, j), m' - d_ij] over the kernel offsets, and d_ij is linear in i and j, so with the
+rows of dL/dcols between zeros (``dcols_buffer``) all those numbers form one strided view whose
+sum over (i, j) is dL/dx (see ``col2im``); the zeros are the padding's share, dropped. (The same
+per group when groups > 1: W is (groups, O/groups, K/groups + 1) and the products are batched
+over images and groups.)
+
+What it saves, measured (OPENBLAS_CORETYPE=SkylakeX, Zen 5, 1 thread, 2 cores shared with other
+work, so ranges over 4 runs; forward + backward through the Op, as ``benchmarks/bench_conv.py``
+times it, batch 64, 3×3 padding 1; microtensor / PyTorch, ratio of medians of interleaved runs):
+
+    layer                        before (conv_fast)             now
+    1->8, 28×28 (no dL/dx)       1.06 (575 vs 544 µs)           0.44 - 0.49 (248 - 338 µs)
+    8->16, 14×14                 1.34 (1440 vs 1071 µs)         0.81 - 1.01 (947 - 1613 µs)
+
+Where the time of the 8->16 layer goes (per forward + backward): the three products 170 - 230
+µs each (near the BLAS's peak for these shapes), im2col ~130 µs (once: kept), col2im ~180 µs;
+``conv_fast`` spent about as much again reordering Y and G, adding the bias and rebuilding
+cols. The per-image products are below the size at which OpenBLAS splits a product among
+threads, so with 2 BLAS threads this module still runs on one core. (Sharing the images among
+two Python threads was tried: on the shared machine it was 1.3 - 2.3× slower, so it is not
+done.)
+
+When it wins (``suits``): measured against ``conv_fast``, see the table there.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+__all__ = ["SmallGeometry", "conv2d_backward", "conv2d_forward", "suits"]
+
+_CHUNK_BYTES = 2 << 20  # about this much of cols at a time: a few images, in cache
+_KEEP_BYTES = 32 << 20  # at most this much of cols kept from forward to backward
+
+
+# =========================================================================== when to use it
+
+
+def suits(
+    x_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    stride: tuple[int, int],
+    padding: tuple[int, int, int, int],
+    dilation: tuple[int, int],
+    groups: int,
+) -> bool:
+    """Whether this module is faster than ``conv_fast`` for a 4-D input of ``x_shape``.
+
+    Rule: the flat trick applies (stride 1, output as wide as the input), K = C/groups*kH*kW
+    <= 100 and groups <= 4. Measured (forward + all gradients, batch 64, 3×3 'same', float32,
+    1 thread; this module's time / ``conv_fast``'s, on a busy 2-core machine, so +-15 %):
+
+        K = 9 (C = 1), O = 8 ... 64, 7×7 ... 28×28       0.20 - 0.68
+        K = 27 (C = 3), O = 8 ... 64                      0.50 - 0.78
+        K = 72 (C = 8), O = 8 ... 64                      0.40 - 1.03 (mostly 0.7 - 0.9)
+        K = 144 (C = 16)                                  0.67 - 1.18 (a tie: left to conv_fast)
+        K = 288 (C = 32)                                  0.99 - 1.29
+        groups 2 or 4, K = 36 or 72                       0.70
+        depthwise (groups = C = O, K = 9)                 1.5 - 2.1 (one-row products per
+                                                          image and group: too many, too small)
+
+    With more channels the products are big enough for BLAS to run well either way, and
+    ``conv_fast``'s one big product per chunk beats a batch of per-image ones.
+    """
+    _, c_group, kh, kw = w_shape
+    width = x_shape[3]
+    wo = (width + padding[2] + padding[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    flat = stride == (1, 1) and wo == width
+    return flat and c_group * kh * kw <= 100 and groups <= 4
+
+
+# =========================================================================== scratch memory
+
+
+class _Scratch(threading.local):
+    """Buffers kept between calls (one set per thread), least recently used dropped first.
+
+    ``get(key, shape, dtype)`` returns the array kept under that key, shape and dtype, created
+    zeroed the first time. Callers rely on entries they never write staying as they left them
+    (zeros; the ones row of ``_cols_buffer``): safe because the key and the shape name
+    everything that decides which entries get written.
+    """
+
+    limit_bytes = 64 << 20
+
+    def __init__(self) -> None:
+        self.arrays: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        key = (*key, shape, np.dtype(dtype).str)
+        array = self.arrays.pop(key, None)
+        if array is None:
+            array = np.zeros(shape, dtype)
+        self.arrays[key] = array  # now the most recently used
+        total = sum(a.nbytes for a in self.arrays.values())
+        while total > self.limit_bytes and len(self.arrays) > 1:
+            total -= self.arrays.popitem(last=False)[1].nbytes
+        return array
+
+
+_scratch = _Scratch()
+
+
+# =========================================================================== geometry
+
+
+@dataclass(frozen=True, slots=True)
+class SmallGeometry:
+    """Every size of one call, worked out once. ``k`` = (C/groups)*kH*kW rows of cols per group
+    (ordered (i, j, c) within the group), plus one row of ones when the bias is folded in;
+    ``length`` = Ho*Wo columns per image; ``chunk`` images at a time."""
+
+    n: int
+    c_in: int
+    h: int
+    w: int
+    c_out: int
+    kh: int
+    kw: int
+    groups: int
+    stride: tuple[int, int]
+    padding: tuple[int, int, int, int]
+    dilation: tuple[int, int]
+    ho: int
+    wo: int
+    flat: bool
+    k: int
+    length: int
+    chunk: int
+    shifts: tuple[tuple[int, int, int, int], ...]  # flat trick: see _shifts
+    wrapped: tuple[tuple[int, int, int], ...]  # flat trick: see _wrapped
+    margin: int  # dL/dcols rows: zeros before column 0 (flat trick; see col2im)
+    pitch: int  # dL/dcols rows: allocated length
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)  # the same few layers, called again and again
+    def of(x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: tuple[int, int],
+           padding: tuple[int, int, int, int], dilation: tuple[int, int], groups: int,
+           itemsize: int) -> SmallGeometry:
+        n, c_in, h, w = x_shape
+        c_out, c_group, kh, kw = w_shape
+        top, bottom, left, right = padding
+        ho = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+        wo = (w + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+        k = c_group * kh * kw
+        per_image = groups * (k + 1) * ho * wo * itemsize
+        chunk = min(max(_CHUNK_BYTES // max(per_image, 1), 1), max(n, 1))
+        flat = stride == (1, 1) and wo == w
+        shifts = tuple(_shifts(h, w, kh, kw, padding, dilation, ho * wo)) if flat else ()
+        wrapped = tuple(_wrapped(w, wo, kw, padding[2], dilation[1])) if flat else ()
+        margin, pitch = 0, ho * wo
+        if flat:  # room for every shifted read of col2im: see there
+            margin = max(0, max(d for _, d, _, _ in shifts))
+            pitch = margin + max(ho * wo, h * w - min(d for _, d, _, _ in shifts))
+        return SmallGeometry(n, c_in, h, w, c_out, kh, kw, groups, stride, padding, dilation,
+                             ho, wo, flat, k, ho * wo, chunk, shifts, wrapped, margin, pitch)
+
+    def chunks(self) -> Iterator[tuple[int, int]]:
+        """The images [first, last) processed together."""
+        for first in range(0, self.n, self.chunk):
+            yield first, min(first + self.chunk, self.n)
+
+
+def _shifts(h: int, w: int, kh: int, kw: int, padding: tuple[int, int, int, int],
+            dilation: tuple[int, int], length: int) -> Iterator[tuple[int, int, int, int]]:
+    """Flat trick: for each kernel offset t = i*kW + j, (t, d, lo, hi): output pixel m reads
+    input position m + d, inside the image for m in [lo, hi)."""
+    (dh, dw), top, left = dilation, padding[0], padding[2]
+    for i in range(kh):
+        for j in range(kw):
+            d = (i * dh - top) * w + (j * dw - left)
+            lo, hi = max(0, -d), min(length, h * w - d)
+            yield i * kw + j, d, lo, max(hi, lo)
+
+
+def _wrapped(w: int, wo: int, kw: int, left: int, dw: int) -> Iterator[tuple[int, int, int]]:
+    """Flat trick: for each kernel column j, the output columns q in [start, stop) whose input
+    column q + j*dw - left lies outside [0, W): their reads wrapped into the next row."""
+    for j in range(kw):
+        first = j * dw - left  # input column read by q = 0
+        inside_from = min(max(-first, 0), wo)
+        inside_to = min(max(w - first, inside_from), wo)
+        if inside_from > 0:
+            yield j, 0, inside_from
+        if inside_to < wo:
+            yield j, inside_to, wo
+
+
+# =========================================================================== im2col, col2im
+
+
+def _cols_buffer(g: SmallGeometry, rows: int, dtype: np.dtype) -> np.ndarray:
+    """Scratch cols for one chunk, (chunk, groups, rows, Ho*Wo). With rows == k + 1 the last row
+    of every group is ones (set when created, never written again)."""
+    key = ("conv_small.cols", g.c_in, g.h, g.w, g.kh, g.kw, g.stride, g.padding, g.dilation)
+    cols = _scratch.get(key, (g.chunk, g.groups, rows, g.length), dtype)
+    if rows > g.k and g.length and cols[0, 0, g.k, 0] != 1:  # just created
+        cols[:, :, g.k] = 1
+    return cols
+
+
+def _offsets_view(cols: np.ndarray, g: SmallGeometry) -> np.ndarray:
+    """cols' first k rows per group as (images, groups, kH*kW, C/groups, Ho*Wo)."""
+    images = cols.shape[0]
+    return cols[:, :, : g.k].reshape(images, g.groups, g.kh * g.kw, g.c_in // g.groups,
+                                     g.length)
+
+
+def _zero_wrapped(view: np.ndarray, g: SmallGeometry) -> None:
+    """Flat trick: zero the entries of cols (or dL/dcols), in ``_offsets_view`` layout, that
+    wrapped around into the neighbouring image row."""
+    images, groups, _, c_group, _ = view.shape
+    grid = view.reshape(images, groups, g.kh, g.kw, c_group, g.ho, g.wo)
+    for j, start, stop in g.wrapped:
+        grid[:, :, :, j, :, :, start:stop] = 0
+
+
+def _padded(x: np.ndarray, g: SmallGeometry) -> np.ndarray:
+    """x (images, C, H, W) inside its zero border (a fresh array), or x without padding."""
+    top, bottom, left, right = g.padding
+    if not any(g.padding):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+
+
+def _windows(xpad: np.ndarray, g: SmallGeometry) -> Iterator[tuple[int, np.ndarray]]:
+    """Without the flat trick: for each kernel offset t = i*kW + j, the strided view of the
+    padded images that it reads, (images, groups, C/groups, Ho, Wo)."""
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    images = xpad.shape[0]
+    for i in range(g.kh):
+        for j in range(g.kw):
+            window = xpad[:, :, i * dh :: sh, j * dw :: sw][:, :, : g.ho, : g.wo]
+            yield i * g.kw + j, window.reshape(images, g.groups, g.c_in // g.groups, g.ho, g.wo)
+
+
+def im2col(x: np.ndarray, g: SmallGeometry, cols: np.ndarray) -> None:
+    """cols[n, group, (i, j, c), m] = xpad[n, c, p*sh + i*dh, q*sw + j*dw], m = p*Wo + q, for
+    the images x (images, C, H, W); one vectorised copy per kernel offset."""
+    view = _offsets_view(cols, g)
+    images = x.shape[0]
+    if g.flat:
+        flat = x.reshape(images, g.groups, g.c_in // g.groups, g.h * g.w)
+        for t, d, lo, hi in g.shifts:
+            view[:, :, t, :, lo:hi] = flat[..., lo + d : hi + d]
+        _zero_wrapped(view, g)
+        return
+    grid = view.reshape(images, g.groups, g.kh * g.kw, g.c_in // g.groups, g.ho, g.wo)
+    for t, window in _windows(_padded(x, g), g):
+        grid[:, :, t] = window
+
+
+def dcols_buffer(g: SmallGeometry, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Scratch dL/dcols for one chunk: (rows, the view the GEMM writes). The rows,
+    (chunk, groups, kH*kW, C/groups, pitch), hold columns m = 0 .. Ho*Wo-1 at
+    [margin, margin + Ho*Wo) between zeros that are never written (see ``col2im``); the view is
+    (chunk, groups, k, Ho*Wo)."""
+    rows = _scratch.get(("conv_small.dcols", g.margin),
+                        (g.chunk, g.groups, g.kh * g.kw, g.c_in // g.groups, g.pitch), dtype)
+    gemm = rows.reshape(g.chunk, g.groups, g.k, g.pitch)[..., g.margin : g.margin + g.length]
+    return rows, gemm
+
+
+def col2im(rows: np.ndarray, g: SmallGeometry, grad_x: np.ndarray) -> None:
+    """The adjoint of ``im2col``: grad_x (images, C, H, W) = every entry of dL/dcols added back
+    onto the input pixel it was copied from; the padding's share is dropped. ``rows`` are the
+    first images of ``dcols_buffer`` (scratch: entries get overwritten).
+
+    Flat trick: input position m' of a channel collects dL/dcols[t, m' - d_t] over the kernel
+    offsets t = (i, j), with d = (i*dh - top)*W + (j*dw - left) linear in i and j. So with every
+    row of dL/dcols stored ``margin`` values from the start of its zero-padded row, the numbers
+    to add up are one strided view V[n, group, i, j, c, m'] (stride of i: one kernel row of rows
+    minus dh*W values; of j: one row minus dw values) and grad_x = V summed over (i, j), one
+    NumPy reduction instead of kH*kW shifted additions (which run at about half the speed).
+    Reads that fall outside [0, Ho*Wo) land on the zeros around each row: the padding's share.
+    """
+    images = grad_x.shape[0]
+    c_group = g.c_in // g.groups
+    middle = rows[..., g.margin : g.margin + g.length]
+    if g.flat:
+        _zero_wrapped(middle, g)
+        first = g.shifts[0][1]  # d of offset (0, 0), the smallest
+        n_s, g_s, t_s, c_s, m_s = rows.strides
+        dh, dw = g.dilation
+        shifted = as_strided(
+            rows[..., g.margin - first :], (images, g.groups, g.kh, g.kw, c_group, g.h * g.w),
+            (n_s, g_s, g.kw * t_s - dh * g.w * m_s, t_s - dw * m_s, c_s, m_s), writeable=False)
+        np.sum(shifted, axis=(2, 3), out=grad_x.reshape(images, g.groups, c_group, g.h * g.w))
+        return
+    top, bottom, left, right = g.padding
+    target = np.zeros((images, g.c_in, g.h + top + bottom, g.w + left + right), grad_x.dtype)
+    grid = middle.reshape(images, g.groups, g.kh * g.kw, c_group, g.ho, g.wo)
+    for t, window in _windows(target, g):
+        window += grid[:, :, t]
+    grad_x[...] = target[:, :, top : top + g.h, left : left + g.w]
+
+
+# =========================================================================== conv2d
+
+
+def _weight_matrix(weight: np.ndarray, bias: np.ndarray | None, g: SmallGeometry,
+                   dtype: np.dtype) -> np.ndarray:
+    """w (O, C/groups, kH, kW) [and b] -> [W | b] (groups, O/groups, k [+ 1]), the columns
+    ordered (i, j, c) like the rows of cols."""
+    o_group = g.c_out // g.groups
+    w = weight.reshape(g.groups, o_group, g.c_in // g.groups, g.kh, g.kw)
+    w = w.transpose(0, 1, 3, 4, 2).reshape(g.groups, o_group, g.k)
+    if bias is None:
+        return np.ascontiguousarray(w, dtype=dtype)
+    b = bias.reshape(g.groups, o_group, 1)
+    return np.concatenate([w, b], axis=2).astype(dtype, copy=False)
+
+
+def conv2d_forward(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    stride: tuple[int, int],
+    padding: tuple[int, int, int, int],
+    dilation: tuple[int, int],
+    groups: int,
+    saved: list[np.ndarray] | None = None,
+) -> np.ndarray:
+    """y = conv2d(x, w) + b on arrays, x: (N, C, H, W), padding: (top, bottom, left, right).
+
+    Per chunk of images: cols = [im2col(x); 1], y[n] = [W | b] @ cols[n] for every image n and
+    group, written by the GEMMs straight into y's (N, O, Ho, Wo) memory.
+
+    ``saved``: when a list is given and the whole batch's cols take at most ``_KEEP_BYTES``,
+    they are built in a fresh array that is appended to it. Handing that array to
+    ``conv2d_backward(cols=...)`` saves rebuilding it there (the backward's im2col, about a
+    sixth of the layer's time), for the memory of cols between the two passes; the caller
+    must make sure that x has not changed in between (the Op's check of saved tensors does).
+    """
+    dtype = np.result_type(x, weight)
+    g = SmallGeometry.of(x.shape, weight.shape, stride, padding, dilation, groups,
+                         dtype.itemsize)
+    w_mat = _weight_matrix(weight, bias, g, dtype)
+    rows = w_mat.shape[2]
+    out = np.empty((g.n, g.c_out, g.ho, g.wo), dtype)
+    y = out.reshape(g.n, groups, g.c_out // groups, g.length)
+    if saved is not None and g.n * groups * rows * g.length * dtype.itemsize <= _KEEP_BYTES:
+        cols = _fresh_cols(g, rows, dtype)  # the whole batch at once, kept
+        im2col(x, g, cols)
+        np.matmul(w_mat, cols, out=y)
+        saved.append(cols)
+        return out
+    cols = _cols_buffer(g, rows, dtype)
+    for first, last in g.chunks():
+        im2col(x[first:last], g, cols[: last - first])
+        np.matmul(w_mat, cols[: last - first], out=y[first:last])
+    return out
+
+
+def _fresh_cols(g: SmallGeometry, rows: int, dtype: np.dtype) -> np.ndarray:
+    """cols for the whole batch in new memory, (N, groups, rows, Ho*Wo), ready for ``im2col``:
+    the ones row set (rows == k + 1) and, for the flat trick, the entries im2col never writes
+    (reads of the vertical padding) zeroed: a few slices, instead of zeroing all of it."""
+    cols = np.empty((g.n, g.groups, rows, g.length), dtype)
+    if rows > g.k:
+        cols[:, :, g.k] = 1
+    view = _offsets_view(cols, g)
+    for t, _, lo, hi in g.shifts:
+        view[:, :, t, :, :lo] = 0
+        view[:, :, t, :, hi:] = 0
+    return cols
+
+
+def _bias_only(grad: np.ndarray) -> np.ndarray:
+    """dL/db = sum of G over (n, p, q), as a matrix-vector product with ones (BLAS; several
+    times faster than NumPy's sum over two non-adjacent axes)."""
+    n, c_out, ho, wo = grad.shape
+    flat = grad.reshape(n, c_out, ho * wo)
+    return (flat @ np.ones(flat.shape[2], grad.dtype)).sum(axis=0)
+
+
+def conv2d_backward(
+    grad: np.ndarray,
+    x: np.ndarray,
+    weight: np.ndarray,
+    stride: tuple[int, int],
+    padding: tuple[int, int, int, int],
+    dilation: tuple[int, int],
+    groups: int,
+    need_input: bool = True,
+    need_weight: bool = True,
+    need_bias: bool = True,
+    cols: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(dL/dx, dL/dw, dL/db) from G = dL/dy; a gradient not needed is returned as None.
+
+    Per chunk of images: dL/d[W | b] += sum_n G[n] @ [cols[n]; 1]ᵀ (the ones row gives dL/db),
+    dL/dx = col2im(Wᵀ @ G[n]). ``cols``: the forward's, kept by ``conv2d_forward(saved=...)``
+    (then not rebuilt).
+    """
+    dtype = np.result_type(x, weight)
+    g = SmallGeometry.of(x.shape, weight.shape, stride, padding, dilation, groups,
+                         dtype.itemsize)
+    grad = np.ascontiguousarray(grad, dtype=dtype)
+    o_group = g.c_out // groups
+    rows = cols.shape[2] if cols is not None else g.k + (1 if need_bias else 0)
+    fold_bias = need_bias and need_weight and rows > g.k  # dL/db from the ones row of cols
+    grad_x = np.empty(x.shape, dtype) if need_input else None
+    w_t = _weight_matrix(weight, None, g, dtype).transpose(0, 2, 1)  # (groups, k, O/groups)
+
+    grad_wb = np.zeros((groups, o_group, rows), dtype) if need_weight else None
+    buffer = _cols_buffer(g, rows, dtype) if need_weight and cols is None else None
+    dcols, dcols_gemm = dcols_buffer(g, dtype) if need_input else (None, None)
+    for first, last in g.chunks():
+        gy = grad[first:last].reshape(last - first, groups, o_group, g.length)
+        if need_weight:
+            part = cols[first:last] if cols is not None else buffer[: last - first]
+            if cols is None:
+                im2col(x[first:last], g, part)
+            grad_wb += np.matmul(gy, part.transpose(0, 1, 3, 2)).sum(axis=0)
+        if need_input:
+            np.matmul(w_t, gy, out=dcols_gemm[: last - first])
+            col2im(dcols[: last - first], g, grad_x[first:last])
+    grad_w = _weight_grad(grad_wb, g, weight.shape) if need_weight else None
+    if fold_bias:
+        grad_b = grad_wb[:, :, g.k].reshape(g.c_out)
+    else:
+        grad_b = _bias_only(grad) if need_bias else None
+    return grad_x, grad_w, grad_b
+
+
+def _weight_grad(grad_wb: np.ndarray, g: SmallGeometry, shape: tuple[int, ...]) -> np.ndarray:
+    """dL/d[W | b] (groups, O/groups, k [+ 1]) -> dL/dw in w's layout (O, C/groups, kH, kW)."""
+    groups, o_group = grad_wb.shape[:2]
+    grid = grad_wb[:, :, : g.k].reshape(groups, o_group, g.kh, g.kw, g.c_in // groups)
+    return np.ascontiguousarray(grid.transpose(0, 1, 4, 2, 3)).reshape(shape)
