@@ -4,14 +4,23 @@ The graph is made of nodes (``grad_fn``, one per op result); each node knows its
 Backpropagation from a loss L is two ideas, one function each:
 
 1. **The order** (``backward_order``). A node may run only once *all* its consumers have sent
-   their contribution dL/d(output). Count each node's consumers, start from the roots, and
-   release a node when its last consumer is done (Kahn's topological sort). The walk is
-   iterative, so a chain of 100,000 ops needs no recursion.
+   their contribution dL/d(output). Every node carries ``seq``, a number that grows with each
+   node recorded, and a consumer is always recorded after the values it consumes: so running
+   the nodes from the highest ``seq`` down is an order in which every node comes after all of
+   its consumers (PyTorch's engine orders its ready queue by the same "sequence number").
 2. **The chain rule** (``run_backward``). In that order: pop a node, call its ``backward`` to
    turn dL/d(output) into dL/d(input) for each input, and hand each input its gradient. A tensor
    used twice receives the *sum* of its gradients (the multivariate chain rule). Gradients that
    reach leaves (tensors created by the user, with ``requires_grad=True``) accumulate into
    ``leaf.grad``.
+
+``backward_order`` lists that order for the whole graph (a walk that collects every node, then
+a sort by ``seq``): it is the plain statement of the idea, and what ``mt.viz`` shows. The loop
+(``propagate``) does not build the list: it keeps the nodes that have received a gradient in a
+heap keyed by ``seq`` and always takes the newest. That visits the nodes in the same order but
+saves a whole pass over the graph before the first backward runs (on a graph of small ops
+that pass costs a good part of what the loop does per node), and nodes no gradient reaches
+are never touched.
 
 Broadcasting is undone in one place, ``sum_to_shape``: if ``x`` of shape (3, 1) was broadcast to
 (2, 3, 4) by an op, the gradient arriving for ``x`` has shape (2, 3, 4) and is summed over the
@@ -30,6 +39,7 @@ and the backward formulas are recorded too, so the result can be differentiated 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -101,35 +111,25 @@ def grad(
 
 
 def backward_order(roots: Sequence[Tensor]) -> list[Function]:
-    """Every node reachable from ``roots``, each one after all of its consumers."""
-    # node -> how many reachable nodes use its output (a root may be given twice: count it once)
-    consumers = dict.fromkeys([root.grad_fn for root in roots if root.grad_fn is not None], 0)
-    stack = list(consumers)
+    """Every node reachable from ``roots``, each one after all of its consumers: the newest
+    (highest ``seq``) first, as ``propagate`` runs them."""
+    seen = {root.grad_fn for root in roots if root.grad_fn is not None}
+    stack = list(seen)
     now = write_clock.now
-    while stack:  # 1. count consumers (a depth-first walk of the graph)
+    while stack:  # a depth-first walk that collects the nodes
         node = stack.pop()
         if node.recorded_at != now:  # (the test here saves a call per node in the common case)
             point_at_recorded_inputs(node)
         for x in node.inputs:
             parent = x.grad_fn if isinstance(x, Tensor) else None
-            if parent is None:  # a leaf or a constant
-                continue
-            if parent not in consumers:
-                consumers[parent] = 0
+            if parent is not None and parent not in seen:
+                seen.add(parent)
                 stack.append(parent)
-            consumers[parent] += 1
-    order = []  # 2. release nodes whose consumers are all done
-    ready = [node for node, count in consumers.items() if count == 0]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for x in node.inputs:
-            parent = x.grad_fn if isinstance(x, Tensor) else None
-            if parent is not None:
-                consumers[parent] -= 1
-                if consumers[parent] == 0:
-                    ready.append(parent)
-    return order
+    return sorted(seen, key=_seq_of, reverse=True)
+
+
+def _seq_of(node: Function) -> int:
+    return node.seq
 
 
 def run_backward(
@@ -156,18 +156,26 @@ def run_backward(
 def propagate(store: GradientStore, roots: Sequence[Tensor], retain_graph: bool,
               create_graph: bool) -> None:
     """The chain rule, node by node in ``backward_order``: each node's total incoming gradient
-    goes through its ``backward``; the results are summed into its inputs' pending gradients."""
+    goes through its ``backward``; the results are summed into its inputs' pending gradients.
+
+    The order comes from a heap of the nodes that have a pending gradient, keyed by ``-seq``
+    (``heapq`` pops the smallest): the node popped is the newest one, so all its consumers,
+    which are newer, have run and its gradient is complete (see the module docstring).
+    """
     pending = store.pending  # node -> the sum of dL/d(output) its consumers have sent so far
+    heap = [(-node.seq, node) for node in pending]
+    heapify(heap)
     anomaly = anomaly_mode.enabled
-    for node in backward_order(roots):
-        grad = pending.pop(node, None)
-        if grad is None:  # no consumer sent a gradient (they all returned None)
-            continue
-        if node.hooks is not None or store.target_nodes:
-            grad = store.at_node(node, grad)  # run hooks; catch autograd.grad's targets
-        input_grads = node.run_backward(grad, create_graph)
-        if not retain_graph:
-            node.release_saved()
+    now = write_clock.now
+    release = not retain_graph
+    leaves = store.leaves
+    while heap:
+        node = heappop(heap)[1]
+        grad = pending.pop(node)
+        if node.recorded_at != now or node.hooks is not None or store.target_nodes:
+            grad = store.at_node(node, grad)  # in-place changes since, hooks, grad's targets
+        # (the node frees what it saved itself unless retain_graph: one call fewer per node)
+        input_grads = node.run_backward(grad, create_graph, release)
         if anomaly:
             check_anomaly_backward(node, input_grads)
         for x, g in zip(node.inputs, input_grads):
@@ -179,9 +187,16 @@ def propagate(store: GradientStore, roots: Sequence[Tensor], retain_graph: bool,
                 g = as_dtype_of(sum_to_shape(g, data.shape), x)
             parent = x.grad_fn
             if parent is None:  # a leaf: its gradients are summed until the end of the pass
-                store.add_leaf(x, g)
-            else:  # the sum rule: a tensor used twice receives the sum of its gradients
-                pending[parent] = g if parent not in pending else pending[parent] + g
+                entry = leaves.get(id(x))  # (add_leaf inlined for the leaf's later gradients)
+                if entry is None:
+                    store.add_leaf(x, g)
+                else:
+                    entry[1] = entry[1] + g
+            elif parent in pending:  # the sum rule: a tensor used twice receives the sum
+                pending[parent] = pending[parent] + g
+            else:  # its first gradient: the node joins the heap
+                pending[parent] = g
+                heappush(heap, (-parent.seq, parent))
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -302,7 +317,11 @@ class GradientStore:
             entry[1] = entry[1] + grad
 
     def at_node(self, node: Function, grad: Any) -> Any:
-        """The total gradient of ``node``'s output after its hooks; kept if it is a target."""
+        """The total gradient of ``node``'s output after its hooks; kept if it is a target.
+
+        Also points the node's inputs back at the values it used, if something was modified
+        in place since it was recorded (``point_at_recorded_inputs``)."""
+        point_at_recorded_inputs(node)
         if node.hooks is not None:
             grad = run_hooks(node.hooks, grad)
         if node in self.target_nodes:

@@ -30,6 +30,7 @@ Two flavours:
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from typing import Any
 
@@ -42,6 +43,10 @@ from microtensor.autograd.versions import write_clock, written_since
 from microtensor.tensor import Tensor
 
 _FREED = object()  # marks a node whose saved arrays were released after a backward pass
+_new_object = object.__new__  # an instance without running __init__ (nodes are made per op)
+# seq of the next node recorded: a node's consumers always get a higher one, so the engine runs
+# nodes from the highest seq down (engine.py); next() of a count is one cheap C call
+_sequence = itertools.count()
 
 
 class Function:
@@ -66,9 +71,11 @@ class Function:
     # inputs: the tensors (and constants) the op was applied to -- the graph's edges
     # saved: what forward kept for backward; output: the result's array
     # recorded_at: write_clock.now (the count of in-place writes so far) when recorded
+    # seq: the node's number in the order of recording (the engine's order; PyTorch's
+    # sequence_nr)
     # hooks: functions called with the gradient of the output (register_hook, retain_grad);
     # a class-level None until a hook is registered (one store fewer per op)
-    __slots__ = ("inputs", "saved", "output", "recorded_at", "__dict__")
+    __slots__ = ("inputs", "saved", "output", "recorded_at", "seq", "__dict__")
     hooks: list[Any] | None = None
     # can the backward be recorded for double backward (create_graph=True)? An op whose backward
     # works on arrays only sets it False; the engine then refuses create_graph with a clear error
@@ -126,6 +133,11 @@ class Function:
     def __repr__(self) -> str:
         return f"<{self.name()}>"
 
+    def __lt__(self, other: Any) -> bool:
+        """Any order between two nodes with the same ``seq``: the engine's heap compares nodes
+        only then, which happens only in a deep-copied graph (the copies keep their seq)."""
+        return id(self) < id(other)
+
     # ----------------------------------------------------------------- graph construction
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
@@ -146,8 +158,11 @@ class Function:
         return result
 
     # ----------------------------------------------------------------- used by the engine
-    def run_backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
-        """dL/d(inputs) from dL/d(output); ``grad`` is an array, or a Tensor if create_graph."""
+    def run_backward(self, grad: Any, create_graph: bool, release: bool = False
+                     ) -> tuple[Any, ...]:
+        """dL/d(inputs) from dL/d(output); ``grad`` is an array, or a Tensor if create_graph.
+        ``release``: then free what was saved (``release_saved``; the engine's default unless
+        ``retain_graph``)."""
         check_ready_for_backward(self, create_graph)
         if not isinstance(grad, Tensor):
             grad = Tensor._make(grad)
@@ -156,6 +171,8 @@ class Function:
         if not isinstance(grads, tuple):
             grads = (grads,)
         _check_gradient_count(self, grads)
+        if release:
+            self.release_saved()
         if create_graph:
             return grads
         return tuple(g._data if isinstance(g, Tensor) else g for g in grads)
@@ -228,22 +245,21 @@ class Op(Function):
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
-        ctx = object.__new__(cls)
+        ctx = _new_object(cls)
         ctx.saved = ()
         try:
-            if len(inputs) == 1:  # (unrolled for one and two inputs: a list comprehension costs
-                (a,) = inputs  # ~75 ns more per op, ~2 % of a small op's whole cost)
-                arrays = (a._data if isinstance(a, Tensor) else a,)
+            # One or two inputs and no keyword (x * y, x.tanh()): call forward directly. A call
+            # with *args costs ~100 ns more than one with the arguments spelled out (CPython
+            # inlines only the latter), ~2 % of a small op's whole forward and backward.
+            if params or profiling.active or not 0 < len(inputs) < 3:
+                out = _run_forward(cls, ctx, inputs, params)
             elif len(inputs) == 2:
                 a, b = inputs
-                arrays = (a._data if isinstance(a, Tensor) else a,
-                          b._data if isinstance(b, Tensor) else b)
+                out = cls.forward(ctx, a._data if isinstance(a, Tensor) else a,
+                                  b._data if isinstance(b, Tensor) else b)
             else:
-                arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-            if profiling.active:  # (mt.autograd.profiler: off unless in a profile() block)
-                out = timed_forward(cls, ctx, arrays, params)
-            else:
-                out = cls.forward(ctx, *arrays, **params)
+                (a,) = inputs
+                out = cls.forward(ctx, a._data if isinstance(a, Tensor) else a)
         except ValueError as error:
             raise _shape_error(cls, inputs, error) from None
         if out.__class__ is not np.ndarray:  # NumPy turns 0-d results into scalars
@@ -256,7 +272,12 @@ class Op(Function):
                     ctx.inputs = inputs
                     ctx.output = out
                     ctx.recorded_at = write_clock.now
-                    return Tensor._make(out, True, ctx)
+                    ctx.seq = next(_sequence)
+                    # Tensor._make(out, True, ctx), written out: one call fewer per op
+                    t = _new_object(Tensor)
+                    t._data, t._grad, t._requires_grad = out, None, True
+                    t.grad_fn, t._version_counter, t._hooks = ctx, None, None
+                    return t
         return Tensor._make(out)
 
     @property
@@ -283,8 +304,10 @@ class Op(Function):
             return Tensor._make(value, True, self)
         return value
 
-    def run_backward(self, grad: Any, create_graph: bool) -> tuple[Any, ...]:
-        """dL/d(inputs) from dL/d(output): arrays in, arrays out (Tensors if create_graph)."""
+    def run_backward(self, grad: Any, create_graph: bool, release: bool = False
+                     ) -> tuple[Any, ...]:
+        """dL/d(inputs) from dL/d(output): arrays in, arrays out (Tensors if create_graph);
+        ``release``: then free what was saved (``release_saved``)."""
         if self.recorded_at != write_clock.now or self.saved is _FREED or create_graph:
             check_ready_for_backward(self, create_graph)  # (the test skips a call per node)
         if not create_graph:
@@ -298,6 +321,15 @@ class Op(Function):
                     self, grad)
             finally:
                 grad_state.enabled, grad_state.recording_backward = previous
+        if release:  # release_saved(), written out for the common case of small inputs
+            if self.saved:
+                self.saved = _FREED
+            self.output = None
+            for x in self.inputs:  # (the size test last: leaves that require grad skip it)
+                if (x.__class__ is Tensor and (x.grad_fn is not None or not x._requires_grad)
+                        and x._data.nbytes > KEEP_BYTES):
+                    self.release_saved()  # (lets go of large inputs)
+                    break
         return grads if isinstance(grads, tuple) else (grads,)
 
 
@@ -371,12 +403,23 @@ def _as_array(ctx: Any, out: Any) -> np.ndarray:
 
 
 def _new_node(cls: type, inputs: tuple[Any, ...]) -> Any:
-    ctx = object.__new__(cls)
+    ctx = _new_object(cls)
     ctx.inputs = inputs
     ctx.saved = ()
     ctx.output = None
     ctx.recorded_at = write_clock.now
+    ctx.seq = next(_sequence)
     return ctx
+
+
+def _run_forward(cls: type, ctx: Any, inputs: tuple[Any, ...], params: dict[str, Any]) -> Any:
+    """``cls.forward`` on the inputs' arrays, for any number of inputs and keywords (and timed
+    inside a ``profiler.profile()`` block); ``Op.apply`` calls forward itself in the common
+    case."""
+    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    if profiling.active:  # (mt.autograd.profiler: off unless in a profile() block)
+        return timed_forward(cls, ctx, arrays, params)
+    return cls.forward(ctx, *arrays, **params)
 
 
 def _shape_error(cls: type, inputs: tuple[Any, ...], error: ValueError) -> Exception:

@@ -500,6 +500,28 @@ class CosOp(Op):
         return (-grad * either.sin(x),)
 
 
+class _Ones(dict):
+    """dtype -> a 0-d array holding 1 of that dtype (made on first use)."""
+
+    def __missing__(self, dtype: np.dtype) -> np.ndarray:
+        one = self[dtype] = np.ones((), dtype)
+        return one
+
+
+_ONES = _Ones()
+
+
+def _one_minus(v: Any) -> Any:
+    """1 - v, for an array or a Tensor (the backwards of tanh and sigmoid).
+
+    For an array the 1 is a ready-made 0-d array of v's dtype: NumPy converts a Python number
+    anew on every call, which on a small array costs as much as the subtraction itself (~300 ns
+    of a tanh backward's ~1.1 us). The values are the same (1 is exact in every dtype)."""
+    if v.__class__ is np.ndarray:
+        return _ONES[v.dtype] - v
+    return 1 - v
+
+
 class TanhOp(Op):
     """z = tanh x.  dL/dx = g * (1 - z²)."""
 
@@ -512,7 +534,7 @@ class TanhOp(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return (grad * (1 - out * out),)
+        return (grad * _one_minus(out * out),)  # g * (1 - z²), 1 - v as _one_minus(v)
 
 
 class SigmoidOp(Op):
@@ -530,7 +552,7 @@ class SigmoidOp(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return (grad * out * (1 - out),)
+        return (grad * out * _one_minus(out),)
 
 
 class ClampOp(Op):

@@ -4,8 +4,8 @@
 tensor ``t0, t1, ...`` and every op ``op1, op2, ...`` as ``draw_graph`` does, and then runs the
 chain rule once more *while writing everything down*:
 
-* the order: ``engine.backward_order`` -- the very function the engine loops over, so the page
-  steps through the nodes in the order ``backward()`` processes them;
+* the order: ``engine.backward_order`` -- newest node first by recording number, the order the
+  engine's loop pops them in, so the page steps through the nodes as ``backward()`` does;
 * for each node, the contributions dL/d(output) its consumers sent (a tensor used twice receives
   two, and their sum is what its backward receives), and the gradient it sends to each input,
   after the engine's own ``sum_to_shape`` (undoing broadcasting) and dtype cast.
