@@ -277,3 +277,37 @@ def test_set_num_threads_rejects_bad_counts(restore_policy) -> None:
         mt.set_num_threads(0)
     with pytest.raises(RuntimeError, match="expects an int"):
         mt.set_num_threads(2.0)
+
+
+# ------------------------------------------------------------- array kernels (_parallel.py)
+
+
+@pytest.mark.parametrize("cores, busy_elsewhere, expected",
+                         [(2, 0.0, 2), (2, 0.4, 2), (2, 1.0, 1), (4, 1.2, 3), (2, None, 1)])
+def test_big_kernels_get_the_free_cores(machine, monkeypatch, cores, busy_elsewhere,
+                                        expected) -> None:
+    machine(cores, cores, busy_elsewhere)
+    monkeypatch.setattr(_threads, "_ENVIRONMENT_COUNT", None)
+    assert _threads.kernel_threads(_threads.BIG_KERNEL_ELEMENTS) == expected
+    assert _threads.kernel_threads(_threads.BIG_KERNEL_ELEMENTS - 1) == 1  # small: one
+
+
+def test_a_fixed_count_applies_to_big_kernels_only(machine, monkeypatch) -> None:
+    machine(2, 2, 1.0)  # busy: the policy alone would give one thread
+    monkeypatch.setattr(_threads, "_ENVIRONMENT_COUNT", None)
+    mt.set_num_threads(3)
+    assert _threads.kernel_threads(_threads.BIG_KERNEL_ELEMENTS) == 3
+    assert _threads.kernel_threads(1000) == 1
+    _threads._settings["threads"] = None
+    monkeypatch.setattr(_threads, "_ENVIRONMENT_COUNT", 2)  # e.g. OMP_NUM_THREADS=2
+    assert _threads.kernel_threads(_threads.BIG_KERNEL_ELEMENTS) == 2
+
+
+def test_the_load_meter_is_refreshed_by_one_thread_at_a_time(monkeypatch) -> None:
+    meter = _threads._LoadMeter([0, 1])
+    meter.last = (10.0, 100.0, 5.0)
+    meter.busy_elsewhere = 0.25
+    monkeypatch.setattr(meter, "_sample", lambda: pytest.fail("sampled while another thread is"))
+    monkeypatch.setattr(_threads.time, "monotonic", lambda: 11.0)
+    with meter.lock:  # another thread is refreshing: the last reading is returned
+        assert meter.read() == 0.25

@@ -41,6 +41,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from microtensor._parallel import over_batch
+
 
 def _pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int,
                       ceil_mode: bool) -> int:
@@ -150,14 +152,6 @@ def _padded_geometry(g: PoolGeometry) -> PoolGeometry:
     return replace(g, h=hp, w=wp, pad=(0, 0))
 
 
-def _crop(grad_pad: np.ndarray, g: PoolGeometry) -> np.ndarray:
-    """The gradient of the unpadded input, from the gradient of the padded one."""
-    if grad_pad.shape[2:] == (g.h, g.w):
-        return grad_pad
-    return np.ascontiguousarray(grad_pad[:, :, g.pad[0] : g.pad[0] + g.h,
-                                         g.pad[1] : g.pad[1] + g.w])
-
-
 def _overlapping(g: PoolGeometry) -> bool:
     """Can an input pixel belong to two windows? (Not when the stride is at least the window.)"""
     return any(g.stride[d] < g.dilation[d] * (g.kernel[d] - 1) + 1 for d in range(2))
@@ -180,8 +174,13 @@ def _first_taps(g: PoolGeometry, code: type) -> np.ndarray:
 
     rows = first(g.ho, g.h, g.stride[0], g.pad[0], g.dilation[0])
     cols = first(g.wo, g.w, g.stride[1], g.pad[1], g.dilation[1])
-    return np.broadcast_to((rows[:, None] * g.kernel[1] + cols).astype(code),
-                           (g.n, g.c, g.ho, g.wo)).copy()
+    return (rows[:, None] * g.kernel[1] + cols).astype(code)  # (Ho, Wo): the same per plane
+
+
+def _batch_part(g: PoolGeometry, piece: slice) -> PoolGeometry:
+    """The geometry of the samples ``piece`` of the batch (see ``microtensor/_parallel.py``:
+    every kernel below runs over pieces of the batch, on several threads when they pay)."""
+    return replace(g, n=piece.stop - piece.start)
 
 
 def max_pool2d_forward(x: np.ndarray, g: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
@@ -196,26 +195,35 @@ def max_pool2d_forward(x: np.ndarray, g: PoolGeometry) -> tuple[np.ndarray, np.n
     almost never hold a NaN. So the loop first runs without it: the maxima are right anyway
     (``np.maximum`` propagates NaN), and only the offsets of windows holding a NaN can be
     wrong. One ``isnan`` over the (small) output tells whether there was one; only then is the
-    loop run again with the rule.
+    loop run again with the rule (for the samples of that piece of the batch only).
     """
-    best, argmax = _max_pool_loop(x, g, nan_rule=False)
-    if x.dtype.kind == "f" and np.isnan(best).any():
-        best, argmax = _max_pool_loop(x, g, nan_rule=True)
+    code = np.uint8 if g.kernel[0] * g.kernel[1] <= 256 else np.int32
+    best = np.empty((g.n, g.c, g.ho, g.wo), x.dtype)
+    argmax = np.empty(best.shape, code)
+
+    def piece(part: slice) -> None:
+        gk = _batch_part(g, part)
+        _max_pool_loop(x[part], gk, best[part], argmax[part], nan_rule=False)
+        if x.dtype.kind == "f" and np.isnan(best[part]).any():
+            _max_pool_loop(x[part], gk, best[part], argmax[part], nan_rule=True)
+
+    over_batch(piece, g.n, x.size)
     return best, argmax
 
 
-def _max_pool_loop(x: np.ndarray, g: PoolGeometry, nan_rule: bool
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """The running maximum over the offsets (see ``max_pool2d_forward``); ``nan_rule``: a NaN
-    takes over the offset too. The comparison goes into one reused boolean buffer."""
-    code = np.uint8 if g.kernel[0] * g.kernel[1] <= 256 else np.int32
+def _max_pool_loop(x: np.ndarray, g: PoolGeometry, best: np.ndarray, argmax: np.ndarray,
+                   nan_rule: bool) -> None:
+    """The running maximum over the offsets (see ``max_pool2d_forward``), written into
+    ``best`` and ``argmax``; ``nan_rule``: a NaN takes over the offset too. The comparison
+    goes into one reused boolean buffer."""
+    code = argmax.dtype.type
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     source, gp = _padded(x, g, fill)
     taps = list(_taps(gp))  # every tap reaches every output now
-    best = source[taps[0][2]].copy()
+    np.copyto(best, source[taps[0][2]])
     # a window whose values are all -inf keeps the index PyTorch starts it with: its first
     # tap on the input, which is tap 0 unless padding is involved
-    argmax = _first_taps(g, code) if gp is not g else np.zeros(best.shape, code)
+    argmax[...] = _first_taps(g, code) if gp is not g else 0
     buffer = np.empty(best.shape, bool)
     for t, out, inp in taps[1:]:
         view, running = source[inp], best[out]
@@ -224,7 +232,6 @@ def _max_pool_loop(x: np.ndarray, g: PoolGeometry, nan_rule: bool
             np.logical_or(better, np.isnan(view), out=better)
         np.maximum(running, view, out=running)  # NaN propagates
         np.maximum(argmax[out], better * code(t), out=argmax[out])
-    return best, argmax
 
 
 def max_pool2d_backward(grad: np.ndarray, argmax: np.ndarray, g: PoolGeometry) -> np.ndarray:
@@ -241,18 +248,36 @@ def max_pool2d_backward(grad: np.ndarray, argmax: np.ndarray, g: PoolGeometry) -
     flat position of its winner (``np.add.at``, one pass over the output-sized gradient),
     about 4x faster on (32, 64, 32, 32) with 3x3 windows, stride 2.
     """
-    if _overlapping(g):
-        grad_x = np.zeros((g.n, g.c, g.h, g.w), grad.dtype)
-        np.add.at(grad_x.reshape(-1), _winner_positions(argmax, g).reshape(-1),
-                  grad.reshape(-1))
-        return grad_x
     gp = _padded_geometry(g)
-    empty = np.empty if _tiles_input(g) else np.zeros
-    grad_x = empty((g.n, g.c, gp.h, gp.w), grad.dtype)
+    # zeros where some pixels may receive nothing and are written in place; np.empty where
+    # every pixel is written (windows tiling the input, or a padded piece cropped into it)
+    empty = np.empty if _tiles_input(g) or (gp is not g and not _overlapping(g)) else np.zeros
+    grad_x = empty((g.n, g.c, g.h, g.w), grad.dtype)
+
+    def piece(part: slice) -> None:
+        gk, target = _batch_part(g, part), grad_x[part]
+        if _overlapping(g):
+            np.add.at(target.reshape(-1), _winner_positions(argmax[part], gk).reshape(-1),
+                      grad[part].reshape(-1))
+        else:
+            _max_pool_write_back(grad[part], argmax[part], gk, target)
+
+    over_batch(piece, g.n, grad_x.size)
+    return grad_x
+
+
+def _max_pool_write_back(grad: np.ndarray, argmax: np.ndarray, g: PoolGeometry,
+                         grad_x: np.ndarray) -> None:
+    """The non-overlapping backward of ``max_pool2d_backward`` into ``grad_x``: offset by
+    offset, the gradient of the outputs that offset won is written at its pixels (on a zeroed
+    padded gradient first, cropped into ``grad_x``, when windows reach into the padding)."""
+    gp = _padded_geometry(g)
+    padded = grad_x if gp is g else np.zeros((g.n, g.c, gp.h, gp.w), grad.dtype)
     mask = np.empty(argmax.shape, bool)
     for t, out, inp in _taps(gp):  # every pixel is in one window at most: write, not add
-        np.multiply(grad[out], np.equal(argmax[out], t, out=mask[out]), out=grad_x[inp])
-    return _crop(grad_x, g)
+        np.multiply(grad[out], np.equal(argmax[out], t, out=mask[out]), out=padded[inp])
+    if gp is not g:
+        np.copyto(grad_x, padded[:, :, g.pad[0] : g.pad[0] + g.h, g.pad[1] : g.pad[1] + g.w])
 
 
 def _winner_positions(argmax: np.ndarray, g: PoolGeometry) -> np.ndarray:
@@ -305,17 +330,30 @@ def _avg_divisor(g: PoolGeometry, count_include_pad: bool, divisor_override: int
 
 
 def avg_pool2d_forward(x: np.ndarray, g: PoolGeometry, divisor: np.ndarray | float) -> np.ndarray:
-    """y = (sum of the window's values) / divisor; padding adds zeros, so its taps are skipped."""
+    """y = (sum of the window's values) / divisor; padding adds zeros, so its taps are skipped.
+    (Over pieces of the batch, see ``_batch_part``.)"""
+    total = np.empty((g.n, g.c, g.ho, g.wo), np.result_type(x.dtype, divisor))
+
+    def piece(part: slice) -> None:
+        _avg_pool_sum(x[part], _batch_part(g, part), divisor, total[part])
+
+    over_batch(piece, g.n, x.size)
+    return total
+
+
+def _avg_pool_sum(x: np.ndarray, g: PoolGeometry, divisor: np.ndarray | float,
+                  total: np.ndarray) -> None:
+    """``avg_pool2d_forward`` of ``x`` written into ``total``."""
     source, gp = _padded(x, g, 0)
     taps = list(_taps(gp))  # every tap reaches every output now
     if len(taps) == 1:
-        return source[taps[0][2]] / divisor
-    # the first two taps added into a new array: no separate copy of the first one
-    total = np.add(source[taps[0][2]], source[taps[1][2]])
+        np.divide(source[taps[0][2]], divisor, out=total)
+        return
+    # the first two taps added straight into the result: no separate copy of the first one
+    np.add(source[taps[0][2]], source[taps[1][2]], out=total)
     for _, out, inp in taps[2:]:
         np.add(total[out], source[inp], out=total[out])
     total /= divisor
-    return total
 
 
 def avg_pool2d_backward(grad: np.ndarray, g: PoolGeometry, divisor: np.ndarray | float
@@ -326,21 +364,33 @@ def avg_pool2d_backward(grad: np.ndarray, g: PoolGeometry, divisor: np.ndarray |
     divided tap by tap (no output-sized temporary), and no zeroed array is needed when the
     windows tile the input. Where they overlap, the spreading is done along W, then along H
     (``_spread``). No padded gradient either way: it would need a zeroed padded-size array and
-    an input-sized copy to crop it."""
+    an input-sized copy to crop it. (Over pieces of the batch, see ``_batch_part``.)"""
+    empty = np.empty if _tiles_input(g) or _overlapping(g) else np.zeros
+    grad_x = empty((g.n, g.c, g.h, g.w), np.result_type(grad.dtype, divisor))
+
+    def piece(part: slice) -> None:
+        _avg_pool_spread(grad[part], _batch_part(g, part), divisor, grad_x[part])
+
+    over_batch(piece, g.n, grad_x.size)
+    return grad_x
+
+
+def _avg_pool_spread(grad: np.ndarray, g: PoolGeometry, divisor: np.ndarray | float,
+                     grad_x: np.ndarray) -> None:
+    """``avg_pool2d_backward`` of ``grad`` written into ``grad_x`` (zeroed already where
+    windows neither overlap nor tile the input)."""
     if not _overlapping(g):
-        empty = np.empty if _tiles_input(g) else np.zeros
-        grad_x = empty((g.n, g.c, g.h, g.w), grad.dtype)
         for _, out, inp in _taps(g):  # (divided per tap: no output-sized temporary)
             np.divide(grad[out], divisor if np.ndim(divisor) == 0 else divisor[out[2:]],
                       out=grad_x[inp])
-        return grad_x
+        return
     share = grad / divisor
     along_w = _spread(share, 3, g.w, g.kernel[1], g.stride[1], g.pad[1])
-    return _spread(along_w, 2, g.h, g.kernel[0], g.stride[0], g.pad[0])
+    _spread(along_w, 2, g.h, g.kernel[0], g.stride[0], g.pad[0], out=grad_x)
 
 
-def _spread(share: np.ndarray, axis: int, size: int, kernel: int, stride: int, pad: int
-            ) -> np.ndarray:
+def _spread(share: np.ndarray, axis: int, size: int, kernel: int, stride: int, pad: int,
+            out: np.ndarray | None = None) -> np.ndarray:
     """Along one axis, add each output's ``share`` to the ``kernel`` input positions of its
     window: out[..., o*stride + i - pad, ...] += share[..., o, ...], i < kernel, in the input.
 
@@ -348,10 +398,13 @@ def _spread(share: np.ndarray, axis: int, size: int, kernel: int, stride: int, p
     product of two ranges), so the 2-d backward takes kW + kH passes instead of kH*kW
     read-modify-write passes over the input-sized gradient; the passes along H move whole
     rows (long contiguous loops). (32, 64, 32, 32), 3x3 windows, stride 2, padding 1: ~2x
-    faster than tap by tap.)"""
+    faster than tap by tap.) The result goes into ``out`` when given (zeroed here)."""
     shape = list(share.shape)
     shape[axis] = size
-    out = np.zeros(shape, share.dtype)
+    if out is None:
+        out = np.zeros(shape, share.dtype)
+    else:
+        out.fill(0)
     index = [slice(None)] * share.ndim
     for i in range(kernel):
         outputs, inputs = _tap_range(i, share.shape[axis], size, stride, pad, 1)
