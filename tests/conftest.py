@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import microtensor as mt
+from microtensor import _threads
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -20,3 +21,16 @@ def one_thread_for_reproducible_floats():
     """
     mt.set_num_threads(1)
     yield
+
+
+@pytest.fixture
+def restore_policy():
+    """Put the thread settings back as the test found them (tests of the policy change them)."""
+    saved = dict(_threads._settings)
+    yield
+    _threads._settings.clear()
+    _threads._settings.update(saved)
+    if saved["threads"] is None:
+        _threads._use_default_policy()
+    else:
+        _threads._pools.set(saved["threads"])

@@ -21,18 +21,6 @@ from microtensor.ops import pool_fast as PK
 
 
 @pytest.fixture
-def restore_policy():
-    saved = dict(_threads._settings)
-    yield
-    _threads._settings.clear()
-    _threads._settings.update(saved)
-    if saved["threads"] is None:
-        _threads._use_default_policy()
-    else:
-        _threads._pools.set(saved["threads"])
-
-
-@pytest.fixture
 def pieces(monkeypatch):
     """``pieces(k)``: every kernel call is cut into (at most) k pieces from now on; returns the
     list to which each ``run_pieces`` call appends its pieces."""

@@ -40,18 +40,6 @@ class FakeMeter:
 
 
 @pytest.fixture
-def restore_policy():
-    saved = dict(_threads._settings)
-    yield
-    _threads._settings.clear()
-    _threads._settings.update(saved)
-    if saved["threads"] is None:
-        _threads._use_default_policy()
-    else:
-        _threads._pools.set(saved["threads"])
-
-
-@pytest.fixture
 def machine(monkeypatch, restore_policy):
     """A stand-in machine: ``machine(cores, blas_default, busy_elsewhere)`` -> its FakePools."""
 

@@ -83,14 +83,13 @@ When it wins (``suits``): measured against ``conv_fast``, see the table there.
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from microtensor.ops.conv_fast import _bias_gradient, _workspace
 
 __all__ = ["SmallGeometry", "conv2d_backward", "conv2d_forward", "suits"]
 
@@ -136,34 +135,11 @@ def suits(
 
 # =========================================================================== scratch memory
 
-
-class _Scratch(threading.local):
-    """Buffers kept between calls (one set per thread), least recently used dropped first.
-
-    ``get(key, shape, dtype)`` returns the array kept under that key, shape and dtype, created
-    zeroed the first time. Callers rely on entries they never write staying as they left them
-    (zeros; the ones row of ``_cols_buffer``): safe because the key and the shape name
-    everything that decides which entries get written.
-    """
-
-    limit_bytes = 64 << 20
-
-    def __init__(self) -> None:
-        self.arrays: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        key = (*key, shape, np.dtype(dtype).str)
-        array = self.arrays.pop(key, None)
-        if array is None:
-            array = np.zeros(shape, dtype)
-        self.arrays[key] = array  # now the most recently used
-        total = sum(a.nbytes for a in self.arrays.values())
-        while total > self.limit_bytes and len(self.arrays) > 1:
-            total -= self.arrays.popitem(last=False)[1].nbytes
-        return array
-
-
-_scratch = _Scratch()
+# The buffers are conv_fast's per-thread workspace (one budget, one ``clear_workspace``): callers
+# rely on entries they never write staying as they left them (zeros; the ones row of
+# ``_cols_buffer``), safe because the key and the shape name everything that decides which
+# entries get written.
+_scratch = _workspace
 
 
 # =========================================================================== geometry
@@ -431,14 +407,6 @@ def _fresh_cols(g: SmallGeometry, rows: int, dtype: np.dtype) -> np.ndarray:
     return cols
 
 
-def _bias_only(grad: np.ndarray) -> np.ndarray:
-    """dL/db = sum of G over (n, p, q), as a matrix-vector product with ones (BLAS; several
-    times faster than NumPy's sum over two non-adjacent axes)."""
-    n, c_out, ho, wo = grad.shape
-    flat = grad.reshape(n, c_out, ho * wo)
-    return (flat @ np.ones(flat.shape[2], grad.dtype)).sum(axis=0)
-
-
 def conv2d_backward(
     grad: np.ndarray,
     x: np.ndarray,
@@ -485,7 +453,7 @@ def conv2d_backward(
     if fold_bias:
         grad_b = grad_wb[:, :, g.k].reshape(g.c_out)
     else:
-        grad_b = _bias_only(grad) if need_bias else None
+        grad_b = _bias_gradient(grad) if need_bias else None
     return grad_x, grad_w, grad_b
 
 
