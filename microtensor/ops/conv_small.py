@@ -69,6 +69,10 @@ times it, batch 64, 3×3 padding 1; microtensor / PyTorch, ratio of medians of i
     1->8, 28×28 (no dL/dx)       1.06 (575 vs 544 µs)           0.44 - 0.49 (248 - 338 µs)
     8->16, 14×14                 1.34 (1440 vs 1071 µs)         0.81 - 1.01 (947 - 1613 µs)
 
+With OpenBLAS's AVX2 kernels (``OPENBLAS_CORETYPE=Haswell``, as the benchmark machine's
+environment sets it) the products are slower and the gain smaller: 1->8 1.30 - 1.39 before,
+0.88 - 1.06 now; 8->16 1.55 - 1.78 before, 1.45 - 1.63 now (``benchmarks/RESULTS.md``).
+
 Where the time of the 8->16 layer goes (per forward + backward): the three products 170 - 230
 µs each (near the BLAS's peak for these shapes), im2col ~130 µs (once: kept), col2im ~180 µs;
 ``conv_fast`` spent about as much again reordering Y and G, adding the bias and rebuilding
