@@ -62,6 +62,28 @@ def over_batch(kernel: Callable[[slice], object], n: int, elements: int) -> None
     run_pieces(kernel, batch_pieces(n, _threads.kernel_threads(elements)))
 
 
+def over_batch_products(kernel: Callable[[slice], object], n: int, pieces: int) -> None:
+    """``over_batch`` for kernels whose pieces call BLAS products (the convolutions): ``kernel``
+    over ``pieces`` pieces of ``range(n)`` (``_threads.conv_pieces`` decides how many), every
+    piece with this thread's "inside a piece" flag set, so that its products run on the BLAS's
+    resting single thread. The cores are shared out by the pieces, not inside each product: a
+    product would otherwise switch the process-wide BLAS setting while another piece computes
+    (two pieces each asking for all cores oversubscribe them). With one piece the kernel is
+    called as it is (its big products may then get the free cores themselves)."""
+    if pieces <= 1:
+        kernel(slice(0, n))
+        return
+
+    def one_piece(piece: slice) -> None:
+        previous = _threads.mark_piece(True)
+        try:
+            kernel(piece)
+        finally:
+            _threads.mark_piece(previous)
+
+    run_pieces(one_piece, batch_pieces(n, pieces))
+
+
 def run_pieces(kernel: Callable[[slice], object], pieces: list[slice]) -> None:
     """``kernel(piece)`` for every piece: the first on this thread, the others shared with the
     pool (see the module docstring); returns when all are done, re-raising the first error."""
