@@ -98,7 +98,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from microtensor import _parallel, _threads
-from microtensor.ops.conv_fast import _bias_gradient, _workspace
+from microtensor.ops.conv_fast import _bias_gradient, _sum_shares, _workspace
 
 __all__ = ["SmallGeometry", "conv2d_backward", "conv2d_forward", "suits"]
 
@@ -455,7 +455,6 @@ def conv2d_backward(
     g = SmallGeometry.of(x.shape, weight.shape, stride, padding, dilation, groups,
                          dtype.itemsize)
     grad = np.ascontiguousarray(grad, dtype=dtype)
-    o_group = g.c_out // groups
     rows = cols.shape[2] if cols is not None else g.k + (1 if need_bias else 0)
     fold_bias = need_bias and need_weight and rows > g.k  # dL/db from the ones row of cols
     grad_x = np.empty(x.shape, dtype) if need_input else None
@@ -473,18 +472,15 @@ def conv2d_backward(
             _backward_images(grad, x, g, w_t, rows, cols, grad_x, need_weight, images), part_b)
 
     _parallel.over_batch_products(piece, g.n, g.pieces(2))
-    grad_wb = grad_b = None
-    if need_weight:  # the pieces' sums added in the order of the pieces
-        grad_wb = np.zeros((groups, o_group, rows), dtype)
-        for start in sorted(parts):
-            grad_wb += parts[start][0]
+    shares = [parts[start] for start in sorted(parts)]  # added in the order of the pieces
+    # (every call has one piece at least, an empty one for an empty batch: a share is there)
+    grad_wb = _sum_shares([wb for wb, _ in shares]) if need_weight else None
     grad_w = _weight_grad(grad_wb, g, weight.shape) if need_weight else None
+    grad_b = None
     if fold_bias:
         grad_b = grad_wb[:, :, g.k].reshape(g.c_out)
     elif need_bias:
-        grad_b = np.zeros(g.c_out, dtype)
-        for start in sorted(parts):
-            grad_b += parts[start][1]
+        grad_b = _sum_shares([b for _, b in shares])
     return grad_x, grad_w, grad_b
 
 
