@@ -637,3 +637,31 @@ def test_leaf_gradients_never_share_memory() -> None:
     assert y.grad.tolist() == [1.0, 1.0] and seed.tolist() == [1.0, 1.0]
     (x + y).backward(seed)  # accumulation in place does not leak into the other leaf either
     assert x.grad.tolist() == [11.0, 11.0] and y.grad.tolist() == [2.0, 2.0]
+
+
+def test_a_leaf_used_many_times_sums_in_place_without_touching_shared_gradients():
+    # AddOp hands the same array to both inputs, and the first gradient of x here is the
+    # caller's own array: the engine sums a leaf's later gradients in place, but only into an
+    # array it made itself.
+    x = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    seed = mt.tensor([1.0, 10.0, 100.0])
+    y = x + x + x + x * 2 + x.tanh()
+    y.backward(seed)
+    t = np.tanh(x.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), seed.numpy() * (5 + 1 - t * t))
+    np.testing.assert_array_equal(seed.numpy(), [1.0, 10.0, 100.0])  # the caller's, untouched
+    x.grad = None
+    z = (x + x) * 1.0  # two gradients only: the second makes the sum
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_in_place_sums_follow_autograd_grad_and_create_graph():
+    x = mt.tensor([0.5, -1.0], requires_grad=True)
+    y = (x * x + x * x + x * x).sum()  # x receives six gradients
+    (g,) = mt.autograd.grad(y, x, create_graph=True)  # Tensors: summed out of place
+    np.testing.assert_allclose(g.detach().numpy(), 6 * x.detach().numpy())
+    (h,) = mt.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), [6.0, 6.0])
+    (g2,) = mt.autograd.grad((x + x + x + x).sum(), x)  # arrays: the later ones in place
+    np.testing.assert_array_equal(g2.numpy(), [4.0, 4.0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 import microtensor as mt
@@ -79,3 +80,57 @@ def test_set_grad_enabled_is_per_thread() -> None:
         return mt.is_grad_enabled()
 
     assert _in_other_thread_while(lambda: mt.set_grad_enabled(False), body) is True
+
+
+def _threads_with_recording_off() -> int:
+    from microtensor.autograd.grad_mode import recording_off
+
+    return recording_off.value
+
+
+def test_the_count_of_threads_with_recording_off_follows_every_switch() -> None:
+    # Op.apply trusts ``recording_off.value == 0`` to mean "recording is on in this thread"
+    # without the per-thread read: every way of switching must keep the count.
+    assert _threads_with_recording_off() == 0
+    with mt.no_grad():
+        assert _threads_with_recording_off() == 1
+        with mt.enable_grad():
+            assert _threads_with_recording_off() == 0
+        with mt.no_grad():  # already off: no second count
+            assert _threads_with_recording_off() == 1
+        assert _threads_with_recording_off() == 1
+    with mt.inference_mode():
+        assert _threads_with_recording_off() == 1
+    mt.set_grad_enabled(False)
+    assert _threads_with_recording_off() == 1
+    mt.set_grad_enabled(True)
+
+    @mt.no_grad()
+    def evaluate() -> int:
+        return _threads_with_recording_off()
+
+    assert evaluate() == 1
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    (gx,) = mt.autograd.grad((x * x * x).sum(), x, create_graph=True)  # backward recorded
+    gx.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 6 * x.detach().numpy())
+    assert _threads_with_recording_off() == 0
+
+
+def test_ops_record_here_while_another_thread_has_recording_off() -> None:
+    # with the count above 0, the per-thread flag decides
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+
+    def record_here():
+        assert _threads_with_recording_off() == 1
+        y = x.tanh() * x + x
+        assert y.grad_fn is not None
+        y.sum().backward()
+        with mt.no_grad():
+            assert (x * 2).grad_fn is None
+        return x.grad.numpy().copy()
+
+    grads = _in_other_thread_while(mt.no_grad, record_here)
+    t = np.tanh(x.detach().numpy())
+    np.testing.assert_allclose(grads, (1 - t * t) * x.detach().numpy() + t + 1)
+    assert _threads_with_recording_off() == 0

@@ -36,7 +36,14 @@ from typing import Any
 
 import numpy as np
 
-from microtensor.autograd.grad_mode import anomaly_mode, grad_state, set_grad_enabled
+from microtensor.autograd.grad_mode import (
+    anomaly_mode,
+    grad_state,
+    graph_backwards,
+    recording_off,
+    set_grad_enabled,
+    switch_recording,
+)
 from microtensor.autograd.inplace import link_view
 from microtensor.autograd.profiler import profiling, timed_backward, timed_forward
 from microtensor.autograd.versions import write_clock, written_since
@@ -251,22 +258,23 @@ class Op(Function):
             # One or two inputs and no keyword (x * y, x.tanh()): call forward directly. A call
             # with *args costs ~100 ns more than one with the arguments spelled out (CPython
             # inlines only the latter), ~2 % of a small op's whole forward and backward.
-            if params or profiling.active or not 0 < len(inputs) < 3:
-                out = _run_forward(cls, ctx, inputs, params)
-            elif len(inputs) == 2:
+            count = len(inputs)
+            if count == 2 and not (params or profiling.active):
                 a, b = inputs
                 out = cls.forward(ctx, a._data if isinstance(a, Tensor) else a,
                                   b._data if isinstance(b, Tensor) else b)
-            else:
-                (a,) = inputs
+            elif count == 1 and not (params or profiling.active):
+                a = inputs[0]
                 out = cls.forward(ctx, a._data if isinstance(a, Tensor) else a)
+            else:
+                out = _run_forward(cls, ctx, inputs, params)
         except ValueError as error:
             raise _shape_error(cls, inputs, error) from None
         if out.__class__ is not np.ndarray:  # NumPy turns 0-d results into scalars
             out = _as_array(ctx, out)
         if anomaly_mode.enabled:
             _check_anomaly_forward(cls, out)
-        if grad_state.enabled:
+        if recording_off.value == 0 or grad_state.enabled:  # (see recording_off)
             for x in inputs:
                 if isinstance(x, Tensor) and x._requires_grad:
                     ctx.inputs = inputs
@@ -290,7 +298,7 @@ class Op(Function):
         saved = self.saved
         if saved is _FREED:
             raise _freed_error(self)
-        if not grad_state.recording_backward:
+        if graph_backwards.value == 0 or not grad_state.recording_backward:
             return saved
         return tuple(self._graph_tensor(value) for value in saved)
 
@@ -315,12 +323,16 @@ class Op(Function):
                 self, grad)
         else:
             previous = grad_state.enabled, grad_state.recording_backward
-            grad_state.enabled = grad_state.recording_backward = True
+            switch_recording(True)
+            grad_state.recording_backward = True
+            graph_backwards.add(1)
             try:
                 grads = self.backward(self, grad) if not profiling.active else timed_backward(
                     self, grad)
             finally:
-                grad_state.enabled, grad_state.recording_backward = previous
+                graph_backwards.add(-1)
+                switch_recording(previous[0])
+                grad_state.recording_backward = previous[1]
         if release:  # release_saved(), written out for the common case of small inputs
             if self.saved:
                 self.saved = _FREED
