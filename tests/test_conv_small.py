@@ -104,6 +104,18 @@ def test_small_cnn_layers(dtype, rtol):
             _check(x, w, b, (1, 1), (1, 1, 1, 1), (1, 1), 1, rtol=rtol, atol=rtol)
 
 
+def test_empty_batch_from_the_columns_of_grad():
+    """An empty batch on the backward from the columns of G: empty dL/dx, zero dL/dw and dL/db."""
+    x, w, b = _problem(0, 4, 4, 2, (6, 6), (3, 3))
+    args = ((1, 1), (1, 1, 1, 1), (1, 1), 2)
+    assert S._uses_columns_of_grad(S.SmallGeometry.of(x.shape, w.shape, *args, 8))
+    out = S.conv2d_forward(x, w, b, *args)
+    grad_x, grad_w, grad_b = S.conv2d_backward(out, x, w, *args)
+    assert grad_x.shape == (0, 4, 6, 6)
+    np.testing.assert_array_equal(grad_w, np.zeros_like(w))
+    np.testing.assert_array_equal(grad_b, np.zeros(4))
+
+
 def test_batch_of_one_and_empty_batch():
     _check(*_problem(1, 3, 5, 1, (6, 6), (3, 3)), (1, 1), (1, 1, 1, 1), (1, 1), 1)
     x, w, b = _problem(0, 3, 5, 1, (6, 6), (3, 3))
@@ -197,8 +209,77 @@ def test_suits():
     assert S.suits((64, 1, 28, 28), (8, 1, 3, 3), *same)  # the example CNN's layers
     assert S.suits((64, 8, 14, 14), (16, 8, 3, 3), *same)
     assert not S.suits((32, 32, 32, 32), (64, 32, 3, 3), *same)  # many channels: conv_fast
+    assert not S.suits((32, 16, 16, 16), (32, 16, 3, 3), *same)  # K = 144 without groups
     assert not S.suits((64, 1, 28, 28), (8, 1, 3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 1)
     assert not S.suits((64, 1, 28, 28), (8, 1, 3, 3), (1, 1), (0, 0, 0, 0), (1, 1), 1)
+    grouped = ((1, 1), (1, 1, 1, 1), (1, 1))
+    assert S.suits((32, 64, 16, 16), (64, 16, 3, 3), *grouped, 4)  # K = 144 in 4 groups
+    assert S.suits((32, 256, 8, 8), (256, 64, 3, 3), *grouped, 4)  # K = 576
+    assert S.suits((32, 64, 16, 16), (64, 1, 3, 3), *grouped, 64)  # depthwise
+    assert not S.suits((8, 256, 8, 8), (256, 128, 3, 3), *grouped, 2)  # K = 1152
+    assert not S.suits((32, 64, 16, 16), (64, 16, 3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 4)
+
+
+# --------------------------------------------------------------------------- the backward's paths
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("c,o,groups", [(12, 6, 1), (24, 24, 2), (48, 24, 3)])
+def test_weight_gradient_with_copied_grad_transpose(c, o, groups, dtype, tol):
+    """With more than ``_COPY_GRAD_T_ROWS`` rows of cols per group (K = 108 and 144, + the
+    bias's), dL/dw's products read a row-by-row copy of G[n]ᵀ: the same gradients (and the
+    bias's from the ones row), in chunks of images."""
+    x, w, b = _problem(5, c, o, groups, (6, 7), (3, 3), seed=c, dtype=dtype)
+    g = S.SmallGeometry.of(x.shape, w.shape, (1, 1), (1, 1, 1, 1), (1, 1), groups, x.itemsize)
+    assert g.k + 1 > S._COPY_GRAD_T_ROWS
+    _check(x, w, b, (1, 1), (1, 1, 1, 1), (1, 1), groups, rtol=tol, atol=tol)
+    _check(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), groups, rtol=tol, atol=tol)
+
+
+GRAD_COLUMNS_CASES = [  # (c, o, groups, (h, w), kernel, padding, dilation, from G's columns)
+    (4, 4, 1, (7, 6), (3, 3), (1, 1, 1, 1), (1, 1), True),  # 'same'
+    (8, 8, 4, (6, 9), (3, 3), (2, 0, 1, 1), (1, 1), True),  # uneven vertical padding
+    (6, 3, 3, (8, 7), (5, 5), (2, 2, 2, 2), (1, 1), True),  # 5x5, fewer output channels
+    (4, 4, 4, (9, 8), (3, 3), (0, 4, 2, 2), (2, 2), True),  # depthwise, dilated
+    (4, 2, 2, (6, 5), (2, 2), (0, 1, 0, 1), (1, 1), True),  # even kernel
+    (48, 48, 3, (5, 6), (3, 3), (1, 1, 1, 1), (1, 1), True),  # 144 rows: x[n]ᵀ copied
+    (3, 6, 1, (7, 6), (3, 3), (1, 1, 1, 1), (1, 1), False),  # more output channels: x's
+    (4, 4, 2, (7, 6), (3, 3), (3, 0, 1, 1), (1, 1), False),  # padding 3 > 2: cropped, x's
+]
+
+
+@pytest.mark.parametrize("c,o,groups,size,kernel,padding,dilation,from_grad",
+                         GRAD_COLUMNS_CASES)
+def test_gradients_from_the_columns_of_grad(c, o, groups, size, kernel, padding, dilation,
+                                            from_grad):
+    """dL/dx (a forward convolution of G with the flipped, transposed weights) and dL/dw (from
+    the same columns of G) where that applies (stride 1 with the flat trick, no more output than
+    input channels, a padding of at most dilation*(k - 1)), the columns of x otherwise: the
+    plain version's gradients either way, each alone or all three, in float64 and float32; the
+    forward then keeps no columns of x."""
+    x, w, b = _problem(3, c, o, groups, size, kernel, seed=o + c)
+    g = S.SmallGeometry.of(x.shape, w.shape, (1, 1), padding, dilation, groups, x.itemsize)
+    assert g.flat and S._uses_columns_of_grad(g) == from_grad
+    _check(x, w, b, (1, 1), padding, dilation, groups)
+    saved = []
+    S.conv2d_forward(x, w, b, (1, 1), padding, dilation, groups, saved=saved)
+    assert (saved == []) == from_grad
+    args = ((1, 1), padding, dilation, groups)
+    grad = np.random.default_rng(1).standard_normal(P.conv2d_forward(x, w, b, *args).shape)
+    expected = P.conv2d_backward(grad, x, w, *args)
+    for need in ((True, False, False), (False, True, False), (False, False, True)):
+        alone = S.conv2d_backward(grad, x, w, *args, need_input=need[0], need_weight=need[1],
+                                  need_bias=need[2])
+        for wanted, mine, theirs in zip(need, alone, expected):
+            if wanted:
+                np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-10)
+            else:
+                assert mine is None
+    x32, w32, grad32 = x.astype(np.float32), w.astype(np.float32), grad.astype(np.float32)
+    got32 = S.conv2d_backward(grad32, x32, w32, *args)
+    for mine, theirs in zip(got32, expected):
+        assert mine.dtype == np.float32
+        np.testing.assert_allclose(mine, theirs, rtol=2e-4, atol=2e-4 * np.abs(theirs).max())
 
 
 # --------------------------------------------------------------------------- through the Op

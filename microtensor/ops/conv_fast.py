@@ -43,7 +43,10 @@ time on. What each trick saves (details below):
   computed.
 
 The public ``conv2d`` and its ``Op`` are in ``microtensor/ops/conv.py``; this module does the
-arithmetic on arrays.
+arithmetic on arrays. Layers with few input channels and grouped convolutions (at stride 1 with
+an output as wide as the input) run in ``conv_small.py`` instead, where that measured faster
+(``conv_small.suits``; the grouped 64->64 layer on 16×16 in 4 groups, forward + backward:
+0.77× this module's time). The grouped figures below are this module's own.
 
 Convolution as a matrix product (im2col)
 ----------------------------------------
@@ -131,6 +134,21 @@ Making it fast with NumPy
   calls (``_Workspace``): fresh memory costs page faults. Their rows are padded to an odd number
   of 64-byte cache lines: row lengths that are multiples of large powers of two make BLAS slower
   (cache aliasing).
+
+Where the products alone reach PyTorch's whole layer
+----------------------------------------------------
+``benchmarks/bench_gemm_floor.py`` times the im2col products alone, each in the fastest
+arrangement these kernels can use (per image on cache-sized chunks, or one per batch). For
+32->64 on 32×32, batch 32, with no gradient for the input (forward and dL/dw only, 2.4 GFLOP),
+1 thread, Zen 4 with OpenBLAS's SkylakeX kernels: the forward product 13.5 - 16.4 ms and dL/dw's
+14.0 - 15.7 ms, 27.7 - 31.5 ms together (77 - 87 GFLOP/s), while PyTorch's whole layer takes
+26 - 30 ms when the machine is quiet (84 - 92 GFLOP/s; up to 48 ms in its slow phases). The
+same products in the cache, repeated, peak at 94 GFLOP/s in their fastest orientation, 25.7
+ms. So the layer (1.20 - 1.30× PyTorch through autograd) cannot reach 1.0 by anything done
+around the products: that takes fewer multiplications (Winograd F(2×2, 3×3) needs 2.25× fewer,
+but its input, output and gradient transforms are elementwise NumPy passes over arrays 4× the
+size of the images, estimated at ~12 ms here, about what it saves) or a convolution kernel that
+keeps the data in registers (oneDNN's), neither a NumPy program.
 """
 
 from __future__ import annotations
