@@ -366,10 +366,10 @@ def test_adaptive_avg_pool2d_output_size_zero_is_empty_and_differentiable() -> N
     (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 0, 3), 2), RuntimeError,
      r"Expected input to have non-zero size for non-batch dimensions, but input has sizes "
      r"\[1, 1, 0, 3\] with dimension 2 being empty"),
-    (lambda: F.adaptive_avg_pool2d(mt.zeros(2, 0, 3, 3), 2), RuntimeError,
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(3, 0, 3), 2), RuntimeError,
      r"with dimension 1 being empty"),
-    (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 4, 4, dtype=mt.int64), 2), RuntimeError,
-     r"adaptive_avg_pool2d: input must be a floating point tensor, got dtype int64"),
+    (lambda: F.adaptive_avg_pool2d(mt.zeros(1, 1, 4, 4, dtype=mt.int64), 2),
+     NotImplementedError, r"\"adaptive_avg_pool2d\" not implemented for 'Long'"),
 ])
 def test_adaptive_avg_pool2d_argument_errors(call, error, match) -> None:
     with pytest.raises(error, match=match):

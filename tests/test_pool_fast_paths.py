@@ -8,8 +8,9 @@
 * ``adaptive_avg_pool2d`` is two products with window-mean matrices, with a plain fallback for
   non-finite values: checked against per-window means, with infinities in the input and in the
   gradient, and for double backward.
-* ``adaptive_max_pool2d`` finds its maxima on arrays (separably, from a 0/1 selection product)
-  unless a window holds a NaN or an infinity.
+* ``adaptive_max_pool2d`` finds its maxima on arrays (separably: along H over gathered rows,
+  then along W, in chunks of planes and in pieces of the batch) unless a window holds a NaN.
+  Its 1x1 average is one matrix-vector product, its backward a broadcast view.
 
 ``GRADCHECK_CASES`` (run by ``test_gradcheck.py``): gradcheck, gradgradcheck and NumPy
 references for ``AdaptiveAvgPool2dOp`` and ``AdaptiveMaxPool2dOp``.
@@ -24,6 +25,7 @@ import pytest
 
 import microtensor as mt
 import microtensor.nn.functional as F
+from microtensor import _threads
 from microtensor.ops import conv_plain as plain
 from microtensor.ops import pool_fast as PK
 from tests.gradcheck_cases import Case
@@ -273,7 +275,7 @@ def _first_max_positions(x: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
 @pytest.mark.parametrize("size", [(3, 4), (7, 7), (4, 1), 1, (9, 12)])
 def test_adaptive_max_ties_and_infinities_match_a_loop(size):
     # few distinct values: many ties inside every window (the separable search must still pick
-    # the row-major first); then +-inf in the input (the selection product's 0 * inf case)
+    # the row-major first, though it searches column by column); then +-inf in the input
     x = np.random.default_rng(7).integers(0, 3, (2, 3, 9, 12)).astype(np.float32)
     out_h, out_w = (size, size) if isinstance(size, int) else size
     for values in (x, np.where(x == 2, inf, np.where(x == 0, -inf, x))):
@@ -281,3 +283,33 @@ def test_adaptive_max_ties_and_infinities_match_a_loop(size):
         np.testing.assert_array_equal(idx.detach().numpy(),
                                       _first_max_positions(values, out_h, out_w))
         np.testing.assert_array_equal(out.detach().numpy(), _adaptive_max(values, out_h, out_w))
+
+
+@pytest.mark.parametrize("pieces, chunk_planes", [(1, 1000), (1, 4), (2, 3), (3, 2)])
+def test_adaptive_max_in_chunks_and_pieces_matches_a_loop(pieces, chunk_planes, monkeypatch):
+    # the search along H goes through the planes in chunks, and the whole kernel (backward
+    # too) over pieces of the planes: every split gives the loop's positions and gradient
+    monkeypatch.setattr(_threads, "kernel_threads", lambda elements: pieces)
+    monkeypatch.setattr(PK, "_ROWS_CHUNK_ELEMENTS", chunk_planes * 11 * 9)
+    x = np.random.default_rng(8).integers(0, 4, (3, 5, 11, 9)).astype(np.float64)
+    with_nan = x.copy()
+    with_nan[2, 1, 5, 3] = nan  # one NaN in one piece: the whole call takes the exact path
+    for values in (x, with_nan):
+        xt = mt.tensor(values, requires_grad=True)
+        out, idx = F.adaptive_max_pool2d(xt, (4, 3), return_indices=True)
+        expected = _first_max_positions(np.nan_to_num(values, nan=9.0), 4, 3)
+        np.testing.assert_array_equal(idx.numpy(), expected)
+        g = np.random.default_rng(9).standard_normal(out.shape)
+        out.backward(mt.tensor(g))
+        grad = np.zeros((15, 99))
+        np.add.at(grad, (np.arange(15)[:, None], expected.reshape(15, 12)), g.reshape(15, 12))
+        np.testing.assert_allclose(xt.grad.numpy(), grad.reshape(x.shape), rtol=1e-15)
+
+
+def test_adaptive_max_over_windows_longer_than_256():
+    # the taps of a window of 300 rows are counted in uint16
+    x = np.random.default_rng(10).standard_normal((1, 2, 300, 5))
+    x[0, 1, 299, 4] = 50.0  # the winner in the last row of the window
+    out, idx = F.adaptive_max_pool2d(mt.tensor(x), (1, 2), return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), _first_max_positions(x, 1, 2))
+    np.testing.assert_array_equal(out.numpy(), _adaptive_max(x, 1, 2))

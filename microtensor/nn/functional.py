@@ -55,7 +55,7 @@ from microtensor.ops.channel_dropout import (
     dropout2d,
     feature_alpha_dropout,
 )
-from microtensor.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
+from microtensor.ops.conv import avg_pool2d, check_pool_dtype, conv1d, conv2d, max_pool2d
 from microtensor.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from microtensor.ops.embedding import embedding
 from microtensor.ops.fold import fold, unfold
@@ -91,6 +91,7 @@ from microtensor.ops.pool1d import (
     adaptive_max_pool1d,
     adaptive_max_pool2d,
     avg_pool1d,
+    global_avg_pool,
     max_pool1d,
 )
 from microtensor.ops.random_masks import DropoutMaskOp
@@ -174,36 +175,50 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling of (N, C, H, W) or (C, H, W) to the spatial size ``output_size`` (int or
     pair; None keeps that dim; 0 gives an empty output). Output cell i along a dim of size S
-    covers the input range [floor(i·S/out), ceil((i+1)·S/out)), as in PyTorch."""
+    covers the input range [floor(i·S/out), ceil((i+1)·S/out)), as in PyTorch.
+
+    A 1x1 output is the mean over the last two dims, with PyTorch's rules for it (those of
+    ``mean``: any number of leading dims, empty dims allowed; ``pool1d.global_avg_pool``).
+    Integer inputs are refused, as in PyTorch (NotImplementedError; for 1x1, mean's
+    RuntimeError), except where the result is empty."""
     op = "adaptive_avg_pool2d"
     x = tensor_argument(input, "input", 1, op)
+    out_h, out_w = _adaptive_output_size(output_size, x, op)
+    if (out_h, out_w) == (1, 1):
+        return global_avg_pool(x)
     if x.ndim not in (3, 4):
         raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(x.shape)} (input "
                            "of shape (N, C, H, W) or (C, H, W))")
-    for dim in range(1, x.ndim):  # as in PyTorch, only the first dim may be empty
+    for dim in (x.ndim - 2, x.ndim - 1):  # as in PyTorch, H and W must not be empty
         if x.shape[dim] == 0:
             raise RuntimeError(
                 f"{op}(): Expected input to have non-zero size for non-batch dimensions, but "
                 f"input has sizes {list(x.shape)} with dimension {dim} being empty"
             )
-    x = _floating(x, "input", op)
-    h, w = x.shape[-2:]
-    out_h, out_w = _adaptive_output_size(output_size, h, w, op)
     if out_h == 0 or out_w == 0 or x.numel() == 0:  # an empty result, still in the graph
         return x[..., :0, :0].reshape(tuple(x.shape[:-2]) + (out_h, out_w))
+    check_pool_dtype(x, op)  # (integers: PyTorch's kernel is reached only for a result)
     # two matrix products with the window-mean matrices (ops/pool1d.py, pool_fast.py)
     return AdaptiveAvgPool2dOp.apply(x, out_h=out_h, out_w=out_w)
 
 
-def _adaptive_output_size(output_size: Any, h: int, w: int, op: str) -> tuple[int, int]:
-    """``output_size`` (an int, or a pair of ints or None) as (out_h, out_w)."""
-    size = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
+def _adaptive_output_size(output_size: Any, x: Tensor, op: str) -> tuple[int, int]:
+    """``output_size`` (an int, or a pair of ints or None) as (out_h, out_w); None is the
+    input's size there (PyTorch's order of checks: a pair needs a 3-D input at least)."""
+    if isinstance(output_size, tuple | list):
+        if x.ndim <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1} "
+                             f"({op}: input of shape {tuple(x.shape)}, output_size "
+                             f"{output_size!r})")
+        size = tuple(output_size)
+    else:
+        size = (output_size, output_size)
     if len(size) != 2:
         raise RuntimeError(f"{op}: output_size must be 2 (an int or a pair), got {output_size!r}")
     result = []
-    for value, keep in zip(size, (h, w)):
+    for value, dim in zip(size, (-2, -1)):
         if value is None:
-            result.append(keep)
+            result.append(x.shape[dim])
             continue
         if not isinstance(value, int | np.integer) or isinstance(value, bool):
             raise TypeError(f"{op}: output_size must be an int or a pair of ints (or None), got "

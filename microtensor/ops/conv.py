@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from microtensor._arguments import int_pair, tensor_argument
+from microtensor._dtypes import torch_name
 from microtensor.autograd.function import Op
 from microtensor.autograd.grad_mode import grad_state
 from microtensor.ops import conv_fast, conv_small
@@ -311,14 +312,39 @@ def _check_conv_size(x: Tensor, w: Tensor, pads: tuple[int, int, int, int],
 
 
 def _check_pool_input(x: Tensor, op: str) -> None:
-    """A 3-D or 4-D floating input whose channels, height and width are not empty (PyTorch
-    allows only an empty batch)."""
-    _check_image_input(x, op)
+    """A 3-D or 4-D input whose channels, height and width are not empty (PyTorch allows only
+    an empty batch). The dtype is checked after the other arguments (``check_pool_dtype``), in
+    PyTorch's order."""
+    if x.ndim not in (3, 4):
+        raise RuntimeError(
+            f"{op}: non-empty 3D or 4D (batch mode) tensor expected for input, but got an input "
+            f"of shape {tuple(x.shape)}; add a batch dimension with x.unsqueeze(0) or reshape "
+            "the input"
+        )
     if 0 in tuple(x.shape)[-3:]:
         raise RuntimeError(
             f"{op}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
             f"input, but got: {list(x.shape)} (only the batch dim may be empty)"
         )
+
+
+# the integer dtypes max pooling takes (PyTorch's max_pool2d: every integer type, not bool)
+INTEGER_DTYPES = ("int8", "int16", "int32", "int64", "uint8")
+
+
+def check_pool_dtype(x: Tensor, kernel: str, integers: tuple[str, ...] = ()) -> None:
+    """The dtypes a pooling kernel takes, as in PyTorch: floating point ones, and the integer
+    dtypes named in ``integers`` (``max_pool2d``: all but bool; ``avg_pool2d``: int64 only).
+    Others raise PyTorch's NotImplementedError, named after its kernel (``"max_pool2d" not
+    implemented for 'Bool'``); it comes after the checks of the shapes and sizes, as there."""
+    dtype = np.dtype(x.dtype)
+    if dtype.kind == "f" or dtype.name in integers:
+        return
+    takes = "floating point" + (f" or {', '.join(integers)}" if integers else "")
+    raise NotImplementedError(
+        f'"{kernel}" not implemented for \'{torch_name(dtype)}\'; this pooling takes {takes} '
+        "inputs: convert the input first, e.g. x.float()"
+    )
 
 
 def _check_pool_padding(op: str, kernel: tuple[int, int], pad: tuple[int, int],
@@ -407,6 +433,10 @@ def max_pool2d(
     position h*W + w of each maximum in its input plane (ties: the first in the window wins).
     First-order gradients only.
 
+    Integer inputs (int8, int16, int32, int64, uint8) work as in PyTorch: the same dtype out,
+    the padding counting as the type's smallest value; bool raises PyTorch's
+    NotImplementedError, after the checks of the shapes and sizes.
+
     Differs from PyTorch on purpose: a dilated window that lies wholly in the padding (the
     padding rules allow it on a small input) is refused; PyTorch returns -inf there with an
     index outside the input plane, and its backward writes out of bounds.
@@ -416,6 +446,7 @@ def max_pool2d(
     kernel, stride2, pad, dilation2 = _pool_arguments(
         op, x, kernel_size, stride, padding, dilation, ceil_mode
     )
+    check_pool_dtype(x, "max_pool2d", INTEGER_DTYPES)
     found: list[np.ndarray] | None = [] if return_indices else None
     out = MaxPool2dOp.apply(
         x, kernel_size=kernel, stride=stride2, padding=pad, dilation=dilation2,
@@ -439,6 +470,10 @@ def avg_pool2d(
     zeros. The divisor is the window size counting padding (``count_include_pad=True``) or only
     the input pixels it covers, unless ``divisor_override`` is given.
     First-order gradients only.
+
+    An int64 input gives int64 means, as in PyTorch: the window sum (wrapping around on
+    overflow) divided by the divisor, truncated toward zero; other integer dtypes and bool raise
+    PyTorch's NotImplementedError, after the checks of the arguments.
     """
     op = "avg_pool2d"
     x = tensor_argument(input, "input", 1, op)
@@ -454,6 +489,7 @@ def avg_pool2d(
         raise RuntimeError(
             f"{op}: divisor_override must be a non-zero int, got {divisor_override!r}"
         )
+    check_pool_dtype(x, "avg_pool2d", ("int64",))
     return AvgPool2dOp.apply(
         x, kernel_size=kernel, stride=stride2, padding=pad, ceil_mode=bool(ceil_mode),
         count_include_pad=bool(count_include_pad), divisor_override=divisor_override,

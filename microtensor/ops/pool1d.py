@@ -14,6 +14,9 @@
 
   (The repeated elements of a short window are *selected* away from the average with ``where``,
   not multiplied by 0, so an infinity in them cannot turn into NaN.)
+* Dtypes are PyTorch's: ``max_pool1d`` takes integers with ``return_indices=True`` only (its
+  2-d kernel), ``avg_pool1d`` int64 (``conv.avg_pool2d``), adaptive pooling floating point only;
+  adaptive average pooling to size 1 is PyTorch's mean over the last dims (``global_avg_pool``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from microtensor._arguments import tensor_argument
+from microtensor._dtypes import torch_name
 from microtensor.autograd.function import Op
 from microtensor.ops import conv as _conv
 from microtensor.ops.conv import int_single
@@ -32,14 +36,18 @@ from microtensor.ops.pool_fast import (
     adaptive_avg_matrix,
     adaptive_avg_pool2d_backward,
     adaptive_avg_pool2d_forward,
+    adaptive_max_backward,
     adaptive_max_positions,
+    adaptive_max_values,
+    global_avg_pool_backward,
+    global_avg_pool_forward,
 )
 from microtensor.ops.selection import _scatter_add_either, index_select
 from microtensor.tensor import Tensor
 
 __all__ = [
     "AdaptiveAvgPool2dOp", "AdaptiveMaxPool2dOp", "adaptive_avg_pool", "adaptive_avg_pool1d",
-    "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d", "max_pool1d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d", "global_avg_pool", "max_pool1d",
 ]
 
 # =========================================================================== max/avg pool 1-d
@@ -53,9 +61,6 @@ def _pool1d_arguments(op: str, x: Tensor, kernel_size: Any, stride: Any, padding
         raise RuntimeError(
             f"{op}: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
             f"input, but got:{list(x.shape)}")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating point input, got dtype {x.dtype}; "
-                           "convert it first, e.g. x.float()")
     for name, value in (("kernel_size", kernel_size), ("stride", stride)):
         if isinstance(value, Sequence) and len(value) > 1:
             raise RuntimeError(f"{op}() argument '{name}' should contain one int (got "
@@ -85,10 +90,15 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over each (dilated) window of (N, C, L) or (C, L), as PyTorch's ``F.max_pool1d``;
     with ``return_indices`` also the int64 position of each maximum along L. The 2-d kernel on
-    a height-1 image; first-order gradients only."""
+    a height-1 image; first-order gradients only.
+
+    Integer inputs work with ``return_indices=True`` only, as in PyTorch (which then runs its
+    2-d kernel; its 1-d one, ``max_pool1d_impl``, is floating point only)."""
     op = "max_pool1d"
     x = tensor_argument(input, "input", 1, op)
     k, s, p, d = _pool1d_arguments(op, x, kernel_size, stride, padding, dilation, ceil_mode)
+    if not return_indices:  # (with indices PyTorch runs max_pool2d's kernel: integers too)
+        _conv.check_pool_dtype(x, "max_pool1d_impl")
     result = _conv.max_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode,
                               return_indices)
     if return_indices:
@@ -99,7 +109,8 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """Mean over each window of (N, C, L) or (C, L), as PyTorch's ``F.avg_pool1d``. The 2-d
-    kernel on a height-1 image; first-order gradients only."""
+    kernel on a height-1 image; first-order gradients only. int64 inputs give truncated int64
+    means, as ``avg_pool2d``."""
     op = "avg_pool1d"
     x = tensor_argument(input, "input", 1, op)
     if x.ndim not in (2, 3):
@@ -133,9 +144,6 @@ def _check_adaptive_input(op: str, x: Tensor, spatial: int) -> None:
             raise RuntimeError(
                 f"{op}(): Expected input to have non-zero size for non-batch dimensions, but "
                 f"input has sizes {list(x.shape)} with dimension {dim} being empty")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating point input, got dtype {x.dtype}; "
-                           "convert it first, e.g. x.float()")
 
 
 def _adaptive_sizes(op: str, output_size: Any, x: Tensor, spatial: int) -> list[int]:
@@ -185,11 +193,17 @@ class AdaptiveAvgPool2dOp(Op):
     (``pool_fast.adaptive_avg_matrix``).  dL/dx = Rᵀ @ g @ C.
 
     The op is linear, so its backward is the same kind of product; written with ``@`` it also
-    runs on Tensors, which gives double backward.
+    runs on Tensors, which gives double backward. A 1x1 output is the plane's mean
+    (``pool_fast.global_avg_pool_forward``), and its backward g / (H*W) broadcast over the
+    plane (a view; ``expand`` when recording).
     """
 
     @staticmethod
     def forward(ctx, x, *, out_h, out_w):
+        ctx.in_shape = x.shape
+        if (out_h, out_w) == (1, 1):
+            ctx.rows = ctx.cols = None
+            return global_avg_pool_forward(x)
         h, w = x.shape[-2:]
         ctx.rows = adaptive_avg_matrix(h, out_h, x.dtype)
         ctx.cols = adaptive_avg_matrix(w, out_w, x.dtype)
@@ -200,6 +214,11 @@ class AdaptiveAvgPool2dOp(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.rows is None:  # 1x1: g / (H*W) over the plane
+            if isinstance(grad, Tensor):
+                plane = max(1, ctx.in_shape[-2] * ctx.in_shape[-1])  # (empty: nothing to fill)
+                return ((grad / plane).expand(ctx.in_shape),)
+            return (global_avg_pool_backward(grad, ctx.in_shape),)
         if isinstance(grad, Tensor):  # create_graph: the same product, recorded
             return (Tensor._make(ctx.rows.T) @ grad @ Tensor._make(ctx.cols),)
         lead, (out_h, out_w) = grad.shape[:-2], grad.shape[-2:]
@@ -208,16 +227,46 @@ class AdaptiveAvgPool2dOp(Op):
         return (grad_x.reshape(*lead, *grad_x.shape[-2:]),)
 
 
+def global_avg_pool(x: Tensor) -> Tensor:
+    """Adaptive average pooling to 1x1 as PyTorch computes it: the ``mean`` over the last two
+    dims, with mean's rules rather than pooling's (any number of leading dims; empty dims
+    allowed, an empty plane giving NaN; a floating point input, checked first). ``F``'s
+    ``adaptive_avg_pool2d`` to 1x1 and ``adaptive_avg_pool1d`` to 1 come here."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {torch_name(np.dtype(x.dtype))}; adaptive average pooling "
+            "to size 1 is a mean: convert the input first, e.g. x.float()")
+    if x.ndim < 2:
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got "
+                         f"-2): adaptive average pooling to 1x1 averages the last two dims of the "
+                         f"input, of shape {tuple(x.shape)}")
+    return AdaptiveAvgPool2dOp.apply(x, out_h=1, out_w=1)
+
+
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Average of (N, C, L) or (C, L) over ``output_size`` adaptive windows, as PyTorch's.
-    Differentiable (double backward included)."""
+    Differentiable (double backward included).
+
+    Size 1 is the mean over L, with mean's rules (``global_avg_pool``). Integer inputs are
+    refused, as in PyTorch (NotImplementedError), except where the result is empty."""
     op = "adaptive_avg_pool1d"
     x = tensor_argument(input, "input", 1, op)
     if x.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional tensor "
                            f"for argument #1 'self' (while checking arguments for {op})")
-    _check_adaptive_input(op, x, 1)
-    return adaptive_avg_pool(x, _adaptive_sizes(op, output_size, x, 1), op)
+    sizes = _adaptive_sizes(op, output_size, x, 1)
+    if sizes == [1]:
+        return global_avg_pool(x.unsqueeze(-2)).squeeze(-2)
+    if x.shape[-1] == 0:  # (PyTorch checks only L here: empty channels give an empty result)
+        raise RuntimeError(
+            f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input "
+            f"has sizes {list(x.shape)} with dimension {x.ndim - 1} being empty")
+    if x.dtype.kind != "f":
+        if sizes[0] == 0 or x.numel() == 0:  # PyTorch's kernel is not reached: an empty result
+            return Tensor._make(np.zeros((*x.shape[:-1], sizes[0]), np.dtype(x.dtype)))
+        _conv.check_pool_dtype(x, "adaptive_avg_pool2d")
+    return adaptive_avg_pool(x, sizes, op)
 
 
 def _max_positions(values: np.ndarray) -> np.ndarray:
@@ -240,17 +289,17 @@ class AdaptiveMaxPool2dOp(Op):
     """y[..., i, j] = x[..., positions[..., i, j]] over the flattened (H*W) plane (the positions
     of the windows' maxima, found on arrays).  dL/dx: each gradient added at its position.
 
-    The first-order backward is one ``np.add.at`` into a zeroed input-sized array; with
-    create_graph it is a recorded ``scatter_add`` (so double backward works).
+    The first-order backward adds the gradients into a zeroed input-sized array
+    (``pool_fast.adaptive_max_backward``); with create_graph it is a recorded ``scatter_add``
+    (so double backward works).
     """
 
     @staticmethod
     def forward(ctx, x, *, positions):
-        lead, (h, w) = x.shape[:-2], x.shape[-2:]
         ctx.in_shape, ctx.positions = x.shape, positions
-        flat = x.reshape(*lead, h * w)
+        planes = (int(np.prod(x.shape[:-2])), *x.shape[-2:])
         cells = positions.shape[-2] * positions.shape[-1]
-        picked = np.take_along_axis(flat, positions.reshape(*lead, cells), axis=-1)
+        picked = adaptive_max_values(x.reshape(planes), positions.reshape(planes[0], cells, 1))
         return picked.reshape(positions.shape)
 
     @staticmethod
@@ -264,10 +313,10 @@ class AdaptiveMaxPool2dOp(Op):
             axis = len(lead)  # (a non-negative axis, as the helper needs)
             return (_scatter_add_either(zeros, axis, index, grad.reshape(*lead, cells))
                     .reshape(*shape),)
-        grad_x = np.zeros(shape, grad.dtype)
-        planes = np.arange(grad_x.size // plane if plane else 0).reshape(*lead, 1, 1) * plane
-        np.add.at(grad_x.reshape(-1), (positions + planes).reshape(-1), grad.reshape(-1))
-        return (grad_x,)
+        planes = (int(np.prod(lead)), *positions.shape[-2:])
+        grad_x = adaptive_max_backward(grad.reshape(planes), positions.reshape(planes),
+                                       *shape[-2:])
+        return (grad_x.reshape(shape),)
 
 
 def _adaptive_max(op: str, x: Tensor, sizes: list[int],
@@ -314,11 +363,14 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any,
                         return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max of (N, C, H, W) or (C, H, W) over adaptive windows, as PyTorch's; with
     ``return_indices`` also the int64 flat position h·W + w of each maximum (the first one in a
-    tie; a NaN wins, the last NaN of the window). Differentiable (double backward included)."""
+    tie; a NaN wins, the last NaN of the window). Differentiable (double backward included).
+    Floating point inputs only, as in PyTorch (NotImplementedError otherwise)."""
     op = "adaptive_max_pool2d"
     x = tensor_argument(input, "input", 1, op)
     _check_adaptive_input(op, x, 2)
-    return _adaptive_max(op, x, _adaptive_sizes(op, output_size, x, 2), return_indices)
+    sizes = _adaptive_sizes(op, output_size, x, 2)
+    _conv.check_pool_dtype(x, "adaptive_max_pool2d")  # (PyTorch: no integers, even if empty)
+    return _adaptive_max(op, x, sizes, return_indices)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: Any,
@@ -329,6 +381,7 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any,
     x = tensor_argument(input, "input", 1, op)
     _check_adaptive_input(op, x, 1)
     sizes = [1, *_adaptive_sizes(op, output_size, x, 1)]
+    _conv.check_pool_dtype(x, "adaptive_max_pool2d")  # (PyTorch's kernel name)
     result = _adaptive_max(op, x.unsqueeze(-2), sizes, return_indices)
     if return_indices:
         return result[0].squeeze(-2), result[1].squeeze(-2)

@@ -3,7 +3,8 @@ the registry and its helpers).
 
 Groups: ``conv2`` (conv1d and the Conv1d layer's padding modes), ``conv2_transpose``
 (conv_transpose1d/2d, ConvTranspose2d's output_size), ``conv2_fold`` (unfold, fold),
-``conv2_pool`` (max/avg_pool1d, adaptive pooling, max_unpool2d) and ``conv2_resample``
+``conv2_pool`` (max/avg_pool1d, adaptive pooling, max_unpool2d), ``conv2_pool_rules`` (integer
+and bool inputs of every pooling, adaptive average pooling to 1x1) and ``conv2_resample``
 (interpolate, pixel_shuffle/unshuffle, dropout in eval mode and at p = 0 or 1).
 """
 
@@ -24,6 +25,7 @@ def register() -> None:
     _fold()
     _pool1d()
     _adaptive()
+    _pool_rules()
     _unpool()
     _interpolate()
     _shuffle_and_dropout()
@@ -247,6 +249,79 @@ def _adaptive() -> None:
         match="3D or 4D")
     add(g, "adaptive_max_pool2d.float32", _F("adaptive_max_pool2d", 2),
         f(1, 2, 5, 5, dtype="float32"))
+
+
+def _pool_rules() -> None:
+    """Integer and bool inputs of every pooling (what PyTorch takes: max_pool2d all integers,
+    max_pool1d with indices only, avg pooling int64, adaptive pooling none), and adaptive
+    average pooling to 1x1 (PyTorch's mean over the last two dims, with mean's rules)."""
+    from tests.golden.cases import add, const, f, ints, mask
+
+    g = "conv2_pool_rules"
+    refused = {"match": "not implemented for"}
+    for dtype in ("int8", "int16", "int32", "int64", "uint8"):
+        low = 0 if dtype == "uint8" else -20
+        x4, x3 = ints(2, 3, 7, 6, low=low, high=20, dtype=dtype), ints(2, 3, 9, low=low,
+                                                                        high=20, dtype=dtype)
+        add(g, f"max_pool2d.{dtype}", _F("max_pool2d", 3, 2, 1, return_indices=True), x4)
+        add(g, f"max_pool2d.{dtype}_dilation_ceil",
+            _F("max_pool2d", 2, 1, 1, dilation=2, ceil_mode=True), x4)
+        add(g, f"MaxPool2d.{dtype}", lambda lib, x: lib.nn.MaxPool2d(2)(x), x4)
+        add(g, f"max_pool1d.{dtype}_indices", _F("max_pool1d", 3, 2, 1, return_indices=True), x3)
+        add(g, f"max_pool1d.{dtype}", _F("max_pool1d", 3, 2, 1), x3, **refused)
+        add(g, f"avg_pool2d.{dtype}", _F("avg_pool2d", 3, 2, 1), x4,
+            **({} if dtype == "int64" else refused))
+        add(g, f"avg_pool1d.{dtype}", _F("avg_pool1d", 3, 2, 1), x3,
+            **({} if dtype == "int64" else refused))
+        add(g, f"adaptive_max_pool2d.{dtype}", _F("adaptive_max_pool2d", (4, 3)), x4, **refused)
+        add(g, f"adaptive_max_pool1d.{dtype}", _F("adaptive_max_pool1d", 4), x3, **refused)
+        add(g, f"adaptive_avg_pool2d.{dtype}", _F("adaptive_avg_pool2d", (4, 3)), x4, **refused)
+        add(g, f"adaptive_avg_pool2d.{dtype}_1x1", _F("adaptive_avg_pool2d", 1), x4,
+            match="could not infer output dtype")
+        add(g, f"adaptive_avg_pool1d.{dtype}", _F("adaptive_avg_pool1d", 4), x3, **refused)
+    for op in ("max_pool2d", "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d"):
+        add(g, f"{op}.bool", _F(op, 2), mask(1, 2, 4, 4), **refused)
+    add(g, "max_pool1d.bool_indices", _F("max_pool1d", 2, return_indices=True), mask(1, 2, 6),
+        **refused)
+    add(g, "max_pool2d.bool_too_small", _F("max_pool2d", 5), mask(1, 2, 4, 4))  # sizes first
+    add(g, "max_pool2d.bool_empty_batch", _F("max_pool2d", 2), mask(0, 2, 4, 4), **refused)
+    add(g, "max_pool2d.int8_extremes", _F("max_pool2d", 2, 1, 1, return_indices=True),
+        ints(1, 2, 3, 3, low=-128, high=-126, dtype="int8"))
+    add(g, "max_pool2d.int32_empty_batch", _F("max_pool2d", 2), ints(0, 2, 4, 4, dtype="int32"))
+    x = ints(2, 3, 7, 6, low=-50, high=50)
+    add(g, "avg_pool2d.int64_no_count_pad_ceil",
+        _F("avg_pool2d", 3, 2, 1, ceil_mode=True, count_include_pad=False), x)
+    add(g, "avg_pool2d.int64_divisor", _F("avg_pool2d", 2, 1, divisor_override=-3), x)
+    add(g, "avg_pool2d.int64_empty_batch", _F("avg_pool2d", 2), ints(0, 2, 4, 4))
+    add(g, "avg_pool2d.int32_empty_batch", _F("avg_pool2d", 2), ints(0, 2, 4, 4, dtype="int32"),
+        **refused)
+    add(g, "AvgPool1d.int64", lambda lib, x: lib.nn.AvgPool1d(2)(x), ints(2, 3, 9, low=-9))
+    add(g, "adaptive_avg_pool2d.int32_zero_size", _F("adaptive_avg_pool2d", 0),
+        ints(2, 3, 6, 6, dtype="int32"))
+    add(g, "adaptive_avg_pool2d.int32_empty_batch", _F("adaptive_avg_pool2d", 2),
+        ints(0, 3, 6, 6, dtype="int32"))
+    add(g, "adaptive_avg_pool2d.int32_empty_height", _F("adaptive_avg_pool2d", 2),
+        ints(1, 3, 0, 6, dtype="int32"), match="non-zero size")
+    add(g, "adaptive_max_pool2d.int32_zero_size", _F("adaptive_max_pool2d", 0),
+        ints(2, 3, 6, 6, dtype="int32"), **refused)
+    # to 1x1: the mean over the last two dims (any leading dims; an empty plane is NaN)
+    add(g, "adaptive_avg_pool2d.1x1_5d", _F("adaptive_avg_pool2d", 1), f(2, 1, 3, 4, 5))
+    add(g, "adaptive_avg_pool2d.1x1_2d", _F("adaptive_avg_pool2d", 1), f(4, 5))
+    add(g, "adaptive_avg_pool2d.1x1_none", _F("adaptive_avg_pool2d", (1, None)), f(2, 3, 4, 1))
+    add(g, "adaptive_avg_pool2d.1x1_empty_plane", _F("adaptive_avg_pool2d", 1), f(2, 3, 0, 4))
+    add(g, "adaptive_avg_pool2d.1x1_empty_channels", _F("adaptive_avg_pool2d", 1),
+        const(2, 0, 4, 4))
+    add(g, "adaptive_avg_pool2d.1x1_1d", _F("adaptive_avg_pool2d", 1), f(5),
+        match="Dimension out of range")
+    add(g, "adaptive_avg_pool2d.1x1_pair_1d", _F("adaptive_avg_pool2d", (1, 1)), f(5),
+        match="Input dimension should be at least 3")
+    add(g, "adaptive_avg_pool2d.1x1_float32", _F("adaptive_avg_pool2d", 1),
+        f(2, 3, 5, 6, dtype="float32"))
+    add(g, "adaptive_avg_pool2d.empty_channels", _F("adaptive_avg_pool2d", 2),
+        const(2, 0, 4, 4))
+    add(g, "adaptive_avg_pool1d.1_empty_length", _F("adaptive_avg_pool1d", 1), f(2, 3, 0))
+    add(g, "adaptive_avg_pool1d.1_2d", _F("adaptive_avg_pool1d", 1), f(3, 5))
+    add(g, "adaptive_avg_pool1d.empty_channels", _F("adaptive_avg_pool1d", 2), const(2, 0, 5))
 
 
 def _unpool() -> None:
