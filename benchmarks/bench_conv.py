@@ -2,12 +2,13 @@
 
     python benchmarks/bench_conv.py            # all cases
     python benchmarks/bench_conv.py --quick    # fewer repetitions
-    python benchmarks/bench_conv.py --threads 1
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_conv.py   # both libraries on one thread
 
 Cases:
 
-* kernel level: ``conv2d_forward`` + ``conv2d_backward`` on NumPy arrays, against
-  ``torch.nn.functional.conv2d`` forward + backward (autograd);
+* kernel level: ``conv2d_forward`` + ``conv2d_backward`` on NumPy arrays (of ``conv_small``
+  where ``conv_small.suits`` picks it, with its columns kept as the Op keeps them, else of
+  ``conv_fast``), against ``torch.nn.functional.conv2d`` forward + backward (autograd);
 * op level: ``microtensor.ops.conv.conv2d`` on Tensors + ``.backward()``, the same for PyTorch;
 * pooling forward + backward: ``max_pool2d``/``avg_pool2d`` at both levels,
   ``adaptive_avg_pool2d``/``adaptive_max_pool2d`` at op level;
@@ -20,7 +21,11 @@ keep spinning for a while (OpenBLAS: about 0.1 s) and would steal the cores from
 Printed: the median time per call in microseconds, the ratio of medians (microtensor / PyTorch;
 below 1 is faster) and, for convolutions, the achieved GFLOP/s (2 flops per multiply-add of the
 forward product and of each gradient product computed). Without PyTorch only microtensor's
-figures are printed. PyTorch gets as many threads as NumPy's BLAS.
+figures are printed. PyTorch gets as many threads as microtensor may use
+(``microtensor.get_num_threads()``: one per core under the default policy, or the count an
+environment variable such as ``OPENBLAS_NUM_THREADS`` fixes), unless ``--threads`` says
+otherwise. So ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_conv.py`` compares both on one
+thread, and a plain run compares both on every core.
 
 Memory: glibc gives large freed blocks back to the operating system, and every fresh page then
 costs a page fault when it is first written (expensive in virtual machines; for small layers it
@@ -45,6 +50,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import microtensor as mt
 from microtensor.ops import conv as C
 from microtensor.ops import conv_fast as CK
+from microtensor.ops import conv_small as CS
 from microtensor.ops import pool_fast as PK
 
 try:
@@ -166,6 +172,13 @@ def conv_functions(cfg: dict, op_level: bool) -> tuple[Callable, Callable | None
         def ours() -> None:
             out = C.conv2d(xt, wt, bt, stride=cfg["s"], padding=cfg["p"], groups=groups)
             out.backward(gt)
+    elif CS.suits(x.shape, w.shape, stride, pad, (1, 1), groups):  # as the Op does
+
+        def ours() -> None:
+            kept: list[np.ndarray] = []  # the columns conv_small keeps for dL/dw (if small)
+            CS.conv2d_forward(x, w, b, stride, pad, (1, 1), groups, saved=kept)
+            CS.conv2d_backward(g, x, w, stride, pad, (1, 1), groups, need_input=need_x,
+                               cols=kept[0] if kept else None)
     else:
 
         def ours() -> None:
@@ -307,12 +320,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--threads", type=int, default=None,
-                        help="PyTorch threads (default: as many as NumPy's BLAS)")
+                        help="PyTorch threads (default: microtensor.get_num_threads())")
     parser.add_argument("--only", choices=("conv", "pool", "cnn"), default=None,
                         help="run one section only")
     args = parser.parse_args()
     rounds, calls = (4, 4) if args.quick else (12, 5)
-    threads = args.threads or blas_threads()
+    # (not the BLAS's own count: under microtensor's default policy the BLAS rests at one
+    # thread between products, and big products and convolutions use every free core)
+    threads = args.threads or mt.get_num_threads()
     print(f"numpy {np.__version__}, BLAS threads {blas_threads()}", end="")
     if "MALLOC_TRIM_THRESHOLD_" in os.environ:
         print(f", MALLOC_TRIM_THRESHOLD_={os.environ['MALLOC_TRIM_THRESHOLD_']}", end="")
