@@ -46,6 +46,26 @@ Scalar = int | float | bool
 _FLOAT32 = np.dtype(np.float32)
 
 
+# The ops behind ``+ - * /`` and ``.tanh()`` on the common path (two Tensors of one dtype), as
+# bound methods ``MulOp.apply`` &c. made once. Written ``ops.elementwise.MulOp.apply(...)`` the
+# call looks up two attributes and binds the classmethod anew every time: 1.4 % of the
+# instructions of a small op's forward and backward (``bench_overhead.py``). They are module
+# globals (the cheapest lookup) that ``ops/elementwise.py`` sets at its end through
+# ``bind_operator_ops``: it imports this module, so this one cannot import it.
+_add_op: Callable[..., Tensor]
+_sub_op: Callable[..., Tensor]
+_mul_op: Callable[..., Tensor]
+_div_op: Callable[..., Tensor]
+_tanh_op: Callable[..., Tensor]
+
+
+def bind_operator_ops(add: type, sub: type, mul: type, div: type, tanh: type) -> None:
+    """Bind the ops behind ``+ - * /`` and ``.tanh()`` (see the comment above)."""
+    global _add_op, _sub_op, _mul_op, _div_op, _tanh_op
+    _add_op, _sub_op, _mul_op, _div_op = add.apply, sub.apply, mul.apply, div.apply
+    _tanh_op = tanh.apply
+
+
 class Size(tuple):
     """The shape of a tensor (``x.shape``, ``x.size()``): a tuple of ints, as ``torch.Size``.
 
@@ -659,7 +679,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
-            return ops.elementwise.AddOp.apply(self, other)
+            return _add_op(self, other)
         return ops.elementwise.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
@@ -667,7 +687,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
-            return ops.elementwise.SubOp.apply(self, other)
+            return _sub_op(self, other)
         return ops.elementwise.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
@@ -675,7 +695,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def __mul__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype:  # common case
-            return ops.elementwise.MulOp.apply(self, other)
+            return _mul_op(self, other)
         return ops.elementwise.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
@@ -683,7 +703,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def __truediv__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other._data.dtype is self._data.dtype is _FLOAT32:
-            return ops.elementwise.DivOp.apply(self, other)
+            return _div_op(self, other)
         return ops.elementwise.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
@@ -940,7 +960,7 @@ class Tensor(PointwiseMethods, LogicalMethods, ScanMethods, SelectionMethods, So
 
     def tanh(self) -> Tensor:
         if self._data.dtype.kind == "f":  # (skips two calls of argument checks: ~4 % of a tanh)
-            return ops.elementwise.TanhOp.apply(self)
+            return _tanh_op(self)
         return ops.elementwise.tanh(self)
 
     def sigmoid(self) -> Tensor:

@@ -278,8 +278,8 @@ def test_saved_arrays_are_freed_after_backward():
                                            r"retain_graph=True"):
         out.backward()
     assert y.grad_fn.saved is not None
-    with pytest.raises(RuntimeError, match="second time"):
-        _ = y.grad_fn.saved_tensors
+    with pytest.raises(RuntimeError, match="second time"):  # as a backward would read them
+        (_,) = y.grad_fn.saved_tensors
 
 
 def test_retain_graph_allows_a_second_backward():

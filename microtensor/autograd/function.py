@@ -39,7 +39,6 @@ import numpy as np
 from microtensor.autograd.grad_mode import (
     anomaly_mode,
     grad_state,
-    graph_backwards,
     recording_off,
     set_grad_enabled,
     switch_recording,
@@ -49,7 +48,27 @@ from microtensor.autograd.profiler import profiling, timed_backward, timed_forwa
 from microtensor.autograd.versions import write_clock, written_since
 from microtensor.tensor import Tensor
 
-_FREED = object()  # marks a node whose saved arrays were released after a backward pass
+
+class _Freed:
+    """What ``saved`` holds once a backward pass released the saved values (``_FREED``): a
+    backward that reads them (``a, b = ctx.saved_tensors``) gets the error that says why."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self) -> Any:
+        raise _freed_error(None)
+
+    def __getitem__(self, index: Any) -> Any:
+        raise _freed_error(None)
+
+    def __len__(self) -> int:
+        raise _freed_error(None)
+
+
+_FREED = _Freed()
 _new_object = object.__new__  # an instance without running __init__ (nodes are made per op)
 # seq of the next node recorded: a node's consumers always get a higher one, so the engine runs
 # nodes from the highest seq down (engine.py); next() of a count is one cheap C call
@@ -288,21 +307,19 @@ class Op(Function):
                     return t
         return Tensor._make(out)
 
-    @property
-    def saved_tensors(self) -> tuple[Any, ...]:
-        """The saved arrays; during a create_graph backward, the graph's Tensors in their place.
+    # ``ctx.saved_tensors`` in a built-in op's backward is the slot ``saved`` itself, read
+    # through the slot's own descriptor under PyTorch's name: Function's property costs a
+    # Python call per read, 2.2 % of the instructions of a small op's forward and backward
+    # (callgrind, ``benchmarks/bench_overhead.py``'s chain). What the property adds is done
+    # elsewhere: ``run_backward`` checks that the values were not freed before a backward runs
+    # (a later read meets ``_FREED``, which raises when used), and a create_graph backward gets
+    # a ``GraphContext`` whose ``saved_tensors`` are the graph's Tensors.
+    saved_tensors = Function.saved
 
-        A saved array that is an input's data becomes that input Tensor, the saved output becomes a
-        Tensor whose ``grad_fn`` is this node, and anything else (masks, indices) stays a constant.
-        """
-        saved = self.saved
-        if saved is _FREED:
-            raise _freed_error(self)
-        if graph_backwards.value == 0 or not grad_state.recording_backward:
-            return saved
-        return tuple(self._graph_tensor(value) for value in saved)
-
-    def _graph_tensor(self, value: Any) -> Any:
+    def graph_tensor(self, value: Any) -> Any:
+        """A saved value as the create_graph backward uses it: an input's data becomes that
+        input Tensor, the saved output a Tensor whose ``grad_fn`` is this node, and anything
+        else (masks, indices) stays a constant."""
         if not isinstance(value, np.ndarray):
             return value
         for x in self.inputs:
@@ -321,18 +338,15 @@ class Op(Function):
         if not create_graph:
             grads = self.backward(self, grad) if not profiling.active else timed_backward(
                 self, grad)
-        else:
-            previous = grad_state.enabled, grad_state.recording_backward
+        else:  # the formulas on Tensors, recorded: ctx hands out the graph's Tensors
+            previous = grad_state.enabled
             switch_recording(True)
-            grad_state.recording_backward = True
-            graph_backwards.add(1)
             try:
-                grads = self.backward(self, grad) if not profiling.active else timed_backward(
-                    self, grad)
+                ctx = GraphContext(self)
+                grads = self.backward(ctx, grad) if not profiling.active else timed_backward(
+                    self, grad, ctx)
             finally:
-                graph_backwards.add(-1)
-                switch_recording(previous[0])
-                grad_state.recording_backward = previous[1]
+                switch_recording(previous)
         if release:  # release_saved(), written out for the common case of small inputs
             if self.saved:
                 self.saved = _FREED
@@ -343,6 +357,20 @@ class Op(Function):
                     self.release_saved()  # (lets go of large inputs)
                     break
         return grads if isinstance(grads, tuple) else (grads,)
+
+
+class GraphContext:
+    """The ``ctx`` a built-in op's backward gets in a create_graph=True backward: its node, but
+    with ``saved_tensors`` the graph's Tensors in place of the saved arrays
+    (``Op.graph_tensor``), so that the formulas, run on Tensors, are recorded back to the
+    inputs. Every other attribute is read from the node."""
+
+    def __init__(self, node: Op) -> None:
+        self.node = node
+        self.saved_tensors = tuple(node.graph_tensor(value) for value in node.saved)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.node, name)
 
 
 class ViewOp(Op):
@@ -534,9 +562,10 @@ def _check_gradient_count(node: Function, grads: tuple[Any, ...]) -> None:
         )
 
 
-def _freed_error(node: Function) -> RuntimeError:
+def _freed_error(node: Function | None) -> RuntimeError:
+    where = f"{node.op_name}: " if node is not None else ""
     return RuntimeError(
-        f"{node.op_name}: trying to backward through the graph a second time (or to read saved "
+        f"{where}trying to backward through the graph a second time (or to read saved "
         "tensors after they were freed). The saved values are released after .backward() to save "
         "memory; pass retain_graph=True to the first .backward() call if you need to backward "
         "through the same graph again."

@@ -32,14 +32,13 @@ class _ThreadModes(threading.local):
     def __init__(self) -> None:
         self.enabled = True  # are ops recorded into the graph?
         self.inference = False  # inside inference_mode()?
-        self.recording_backward = False  # is a create_graph=True backward running?
 
 
 grad_state = _ThreadModes()
 
 
 class _CountAcrossThreads:
-    """A number all threads share, changed under a lock (``recording_off``, ``graph_backwards``).
+    """A number all threads share, changed under a lock (``recording_off``).
 
     Why: reading an attribute of ``grad_state`` (a ``threading.local``) costs ~30 ns more than
     one of a plain object, and ``Op.apply`` asks "is recording on?" on every op. While no thread
@@ -62,7 +61,6 @@ class _CountAcrossThreads:
 
 
 recording_off = _CountAcrossThreads()  # threads whose grad_state.enabled is False now
-graph_backwards = _CountAcrossThreads()  # create_graph backwards running now, in all threads
 
 
 def switch_recording(enabled: bool) -> None:

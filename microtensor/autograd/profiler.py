@@ -63,9 +63,10 @@ def timed_forward(cls: type, ctx: Any, arrays: list[Any], params: dict[str, Any]
     return timed(display_name(cls), lambda: cls.forward(ctx, *arrays, **params))
 
 
-def timed_backward(node: Any, grad: Any) -> Any:
-    """``node.backward(node, grad)``, timed under ``<name>Backward`` (``Op.run_backward``)."""
-    return timed(node.name(), node.backward, node, grad)
+def timed_backward(node: Any, grad: Any, ctx: Any = None) -> Any:
+    """``node.backward(ctx, grad)`` (ctx: the node itself unless given), timed under
+    ``<name>Backward`` (``Op.run_backward``)."""
+    return timed(node.name(), node.backward, node if ctx is None else ctx, grad)
 
 
 # --------------------------------------------------------------------------- results

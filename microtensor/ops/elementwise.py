@@ -20,7 +20,7 @@ from microtensor._out import write_out
 from microtensor.autograd.function import Op
 from microtensor.ops import array_or_tensor as either
 from microtensor.ops import promotion
-from microtensor.tensor import Tensor
+from microtensor.tensor import Tensor, bind_operator_ops
 
 # --------------------------------------------------------------------------- operands
 
@@ -998,3 +998,8 @@ def _float(x: Any) -> Any:
     if not isinstance(x, Tensor):
         raise TypeError(f"expected a Tensor, got {type(x).__name__}")
     return x
+
+
+# Tensor's + - * / and .tanh() call these ops through methods bound once (see
+# ``bind_operator_ops`` in tensor.py, which cannot import this module): bound now they exist.
+bind_operator_ops(AddOp, SubOp, MulOp, DivOp, TanhOp)
