@@ -28,10 +28,10 @@ otherwise. So ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_conv.py`` compare
 thread, and a plain run compares both on every core.
 
 Memory: glibc gives large freed blocks back to the operating system, and every fresh page then
-costs a page fault when it is first written (expensive in virtual machines; for small layers it
-can double the time of a step). Runs are steadier with, for both libraries,
-
-    MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=134217728 python benchmarks/bench_conv.py
+costs a page fault when it is first written (for small layers it can double the time of a
+step). Importing microtensor tells glibc to keep them (``microtensor/_memory.py``), for the
+whole process, so PyTorch runs on the same allocator settings here;
+``MICROTENSOR_KEEP_MALLOC=1`` keeps glibc's defaults for both.
 """
 
 from __future__ import annotations
@@ -329,8 +329,7 @@ def main() -> None:
     # thread between products, and big products and convolutions use every free core)
     threads = args.threads or mt.get_num_threads()
     print(f"numpy {np.__version__}, BLAS threads {blas_threads()}", end="")
-    if "MALLOC_TRIM_THRESHOLD_" in os.environ:
-        print(f", MALLOC_TRIM_THRESHOLD_={os.environ['MALLOC_TRIM_THRESHOLD_']}", end="")
+    print(f", glibc keeps freed memory (microtensor/_memory.py): {mt._memory.applied}", end="")
     if torch is not None:
         torch.set_num_threads(threads)
         print(f"; torch {torch.__version__}, threads {torch.get_num_threads()}")

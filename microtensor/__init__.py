@@ -11,6 +11,7 @@ Where to read: ``tensor.py`` (the Tensor), ``autograd/function.py`` (graph nodes
 """
 
 from microtensor import (
+    _memory,  # glibc told to keep freed memory for the next arrays
     autograd,
     datasets,
     landscape,
