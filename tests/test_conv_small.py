@@ -140,6 +140,12 @@ def test_only_the_gradients_asked_for(need):
     grad = np.random.default_rng(3).standard_normal((3, 6, 7, 7))
     args = ((1, 1), (1, 1, 1, 1), (1, 1), 2)
     reference = P.conv2d_backward(grad, x, w, *args)
+    _check_only_needed(grad, x, w, args, need, reference)
+
+
+def _check_only_needed(grad, x, w, args, need, reference):
+    """conv_small's backward with only the gradients in ``need`` (input, weight, bias): those
+    match ``reference`` (conv_plain's three), the others are None."""
     result = S.conv2d_backward(grad, x, w, *args, need_input=need[0], need_weight=need[1],
                                need_bias=need[2])
     for wanted, mine, theirs in zip(need, result, reference):
@@ -268,13 +274,7 @@ def test_gradients_from_the_columns_of_grad(c, o, groups, size, kernel, padding,
     grad = np.random.default_rng(1).standard_normal(P.conv2d_forward(x, w, b, *args).shape)
     expected = P.conv2d_backward(grad, x, w, *args)
     for need in ((True, False, False), (False, True, False), (False, False, True)):
-        alone = S.conv2d_backward(grad, x, w, *args, need_input=need[0], need_weight=need[1],
-                                  need_bias=need[2])
-        for wanted, mine, theirs in zip(need, alone, expected):
-            if wanted:
-                np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-10)
-            else:
-                assert mine is None
+        _check_only_needed(grad, x, w, args, need, expected)
     x32, w32, grad32 = x.astype(np.float32), w.astype(np.float32), grad.astype(np.float32)
     got32 = S.conv2d_backward(grad32, x32, w32, *args)
     for mine, theirs in zip(got32, expected):
