@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import threading
 import weakref
 
 import numpy as np
@@ -665,3 +666,39 @@ def test_in_place_sums_follow_autograd_grad_and_create_graph():
     np.testing.assert_allclose(h.numpy(), [6.0, 6.0])
     (g2,) = mt.autograd.grad((x + x + x + x).sum(), x)  # arrays: the later ones in place
     np.testing.assert_array_equal(g2.numpy(), [4.0, 4.0])
+
+
+def test_graph_and_array_backwards_of_one_graph_in_two_threads_at_once():
+    # A create_graph backward hands its op backwards a GraphContext (saved values as the graph's
+    # Tensors); a first-order backward of the same retained graph, in another thread at the
+    # same time, must still get the saved arrays: nothing is switched on the shared nodes.
+    x = mt.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = (x.tanh() * x * x).sum()
+    t = np.tanh(x.detach().numpy())
+    v = x.detach().numpy()
+    first = (1 - t * t) * v * v + 2 * t * v
+    start = threading.Barrier(2)
+    results: dict[str, list] = {"graph": [], "arrays": []}
+
+    def graph_grads():
+        start.wait()
+        for _ in range(40):
+            (g,) = mt.autograd.grad(y, x, create_graph=True, retain_graph=True)
+            assert g.grad_fn is not None
+            results["graph"].append(g.detach().numpy())
+
+    def array_grads():
+        start.wait()
+        for _ in range(40):
+            (g,) = mt.autograd.grad(y, x, retain_graph=True)
+            assert g.grad_fn is None
+            results["arrays"].append(g.numpy())
+
+    threads = [threading.Thread(target=graph_grads), threading.Thread(target=array_grads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results["graph"]) == len(results["arrays"]) == 40
+    for g in results["graph"] + results["arrays"]:
+        np.testing.assert_allclose(g, first, rtol=1e-6)
