@@ -9,7 +9,7 @@ small CNN, whose step makes and frees tens of MB. So most arrays are fresh memor
 step, and the first write to each 4 KiB page is a page fault, which the kernel serves by zeroing
 the page. On a small CNN that is most of the time: the training step of
 ``benchmarks/bench_training.py`` (28×28, batch 64, Adam, 1 thread, microtensor alone in its
-process) took 13.1 ms with glibc's defaults and 5.5 ms with the settings below.
+process) took 13.1–14.7 ms with glibc's defaults and 5.5–7.9 ms with the settings below.
 
 So on import microtensor asks glibc (``mallopt``) to
 
