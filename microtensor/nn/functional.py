@@ -91,6 +91,7 @@ from microtensor.ops.pool1d import (
     adaptive_max_pool1d,
     adaptive_max_pool2d,
     avg_pool1d,
+    check_not_empty,
     global_avg_pool,
     max_pool1d,
 )
@@ -189,12 +190,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     if x.ndim not in (3, 4):
         raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got {list(x.shape)} (input "
                            "of shape (N, C, H, W) or (C, H, W))")
-    for dim in (x.ndim - 2, x.ndim - 1):  # as in PyTorch, H and W must not be empty
-        if x.shape[dim] == 0:
-            raise RuntimeError(
-                f"{op}(): Expected input to have non-zero size for non-batch dimensions, but "
-                f"input has sizes {list(x.shape)} with dimension {dim} being empty"
-            )
+    check_not_empty(op, x, (x.ndim - 2, x.ndim - 1))  # as in PyTorch, H and W only
     if out_h == 0 or out_w == 0 or x.numel() == 0:  # an empty result, still in the graph
         return x[..., :0, :0].reshape(tuple(x.shape[:-2]) + (out_h, out_w))
     check_pool_dtype(x, op)  # (integers: PyTorch's kernel is reached only for a result)

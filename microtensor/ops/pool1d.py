@@ -139,7 +139,12 @@ def _check_adaptive_input(op: str, x: Tensor, spatial: int) -> None:
     if x.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(f"{op}(): Expected {spatial + 1}D or {spatial + 2}D tensor, but got: "
                            f"{list(x.shape)}")
-    for dim in range(1, x.ndim):
+    check_not_empty(op, x, range(1, x.ndim))
+
+
+def check_not_empty(op: str, x: Tensor, dims: Any) -> None:
+    """PyTorch's error for adaptive pooling when one of ``dims`` of x is empty."""
+    for dim in dims:
         if x.shape[dim] == 0:
             raise RuntimeError(
                 f"{op}(): Expected input to have non-zero size for non-batch dimensions, but "
@@ -258,10 +263,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     sizes = _adaptive_sizes(op, output_size, x, 1)
     if sizes == [1]:
         return global_avg_pool(x.unsqueeze(-2)).squeeze(-2)
-    if x.shape[-1] == 0:  # (PyTorch checks only L here: empty channels give an empty result)
-        raise RuntimeError(
-            f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input "
-            f"has sizes {list(x.shape)} with dimension {x.ndim - 1} being empty")
+    check_not_empty(op, x, (x.ndim - 1,))  # (PyTorch checks only L: empty channels are fine)
     if x.dtype.kind != "f":
         if sizes[0] == 0 or x.numel() == 0:  # PyTorch's kernel is not reached: an empty result
             return Tensor._make(np.zeros((*x.shape[:-1], sizes[0]), np.dtype(x.dtype)))
