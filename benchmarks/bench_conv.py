@@ -46,6 +46,9 @@ from collections.abc import Callable
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _cases import conv_cases, conv_flops, pool_call, pool_cases
 
 import microtensor as mt
 from microtensor.ops import conv as C
@@ -127,30 +130,6 @@ def header(title: str) -> None:
 # --------------------------------------------------------------------------- cases
 
 
-def conv_cases() -> list[tuple[str, dict]]:
-    """(name, shapes and arguments): the layer of the target, strided, grouped, the small CNN's."""
-    return [
-        ("32x32->64, 32x32, 3x3 pad 1, batch 32", dict(n=32, c=32, o=64, h=32, k=3, s=1, p=1)),
-        ("  same, input without grad", dict(n=32, c=32, o=64, h=32, k=3, s=1, p=1, nox=True)),
-        ("64->128, 32x32, 3x3 stride 2 pad 1, batch 32", dict(n=32, c=64, o=128, h=32, k=3, s=2,
-                                                             p=1)),
-        ("64->64, 16x16, 3x3 pad 1 groups 4, batch 32", dict(n=32, c=64, o=64, h=16, k=3, s=1,
-                                                             p=1, groups=4)),
-        ("CNN conv1: 1->8, 28x28, 3x3 pad 1, batch 64", dict(n=64, c=1, o=8, h=28, k=3, s=1, p=1,
-                                                             nox=True)),
-        ("CNN conv2: 8->16, 14x14, 3x3 pad 1, batch 64", dict(n=64, c=8, o=16, h=14, k=3, s=1,
-                                                              p=1)),
-    ]
-
-
-def conv_flops(cfg: dict) -> float:
-    groups = cfg.get("groups", 1)
-    ho = (cfg["h"] + 2 * cfg["p"] - cfg["k"]) // cfg["s"] + 1
-    macs = cfg["n"] * cfg["o"] * ho * ho * (cfg["c"] // groups) * cfg["k"] ** 2
-    products = 2 if cfg.get("nox") else 3
-    return 2.0 * macs * products
-
-
 def conv_functions(cfg: dict, op_level: bool) -> tuple[Callable, Callable | None]:
     """Forward + backward of one conv2d case: (microtensor, PyTorch or None)."""
     rng = np.random.default_rng(0)
@@ -214,13 +193,7 @@ def pool_functions(shape: tuple[int, ...], kind: str, k: int, s: int, p: int, op
     are timed at op level only)."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape, dtype=np.float32)
-    functions = {
-        "max": (lambda v, f: f.max_pool2d(v, k, s, p)),
-        "avg": (lambda v, f: f.avg_pool2d(v, k, s, p)),
-        "adaptive_avg": (lambda v, f: f.adaptive_avg_pool2d(v, k)),
-        "adaptive_max": (lambda v, f: f.adaptive_max_pool2d(v, k)),
-    }
-    pool = functions[kind]
+    pool = pool_call(kind, k, s, p)
     out_shape = tuple(pool(torch.from_numpy(x), TF).shape) if torch is not None else None
     if out_shape is None:
         out_shape = tuple(pool(mt.from_numpy(x), mt.nn.functional).shape)
@@ -254,21 +227,7 @@ def pool_functions(shape: tuple[int, ...], kind: str, k: int, s: int, p: int, op
 
 def bench_pool(rounds: int, calls: int, op_level: bool) -> None:
     header("pooling forward + backward" + (" (Tensor + autograd)" if op_level else " (arrays)"))
-    big = (32, 64, 32, 32)
-    cases = [
-        ("max_pool2d 2x2 on (64, 8, 28, 28)", (64, 8, 28, 28), "max", 2, 2, 0),
-        ("max_pool2d 2x2 on (32, 64, 32, 32)", big, "max", 2, 2, 0),
-        ("max_pool2d 3x3 stride 2 pad 1 on (32, 64, 32, 32)", big, "max", 3, 2, 1),
-        ("avg_pool2d 2x2 on (32, 64, 32, 32)", big, "avg", 2, 2, 0),
-        ("avg_pool2d 3x3 stride 2 pad 1 on (32, 64, 32, 32)", big, "avg", 3, 2, 1),
-    ]
-    if op_level:
-        cases += [
-            ("adaptive_avg_pool2d to 1x1 on (32, 64, 32, 32)", big, "adaptive_avg", 1, 0, 0),
-            ("adaptive_avg_pool2d to 7x7 on (32, 64, 32, 32)", big, "adaptive_avg", 7, 0, 0),
-            ("adaptive_max_pool2d to 1x1 on (32, 64, 32, 32)", big, "adaptive_max", 1, 0, 0),
-            ("adaptive_max_pool2d to 7x7 on (32, 64, 32, 32)", big, "adaptive_max", 7, 0, 0),
-        ]
+    cases = pool_cases(adaptive=op_level)
     for name, shape, kind, k, s, p in cases:
         ours, theirs = pool_functions(shape, kind, k, s, p, op_level)
         compare(name, ours, theirs, None, rounds, calls)

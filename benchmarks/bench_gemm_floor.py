@@ -41,7 +41,8 @@ from _common import load_torch, pin_threads, time_interleaved
 THREADS = pin_threads()
 
 import numpy as np  # noqa: E402
-from bench_conv import conv_cases, conv_flops, timings  # noqa: E402
+from _cases import conv_cases, conv_flops  # noqa: E402
+from bench_conv import timings  # noqa: E402
 
 
 def blas_description() -> str:

@@ -1,0 +1,73 @@
+"""The convolution and pooling cases the kernel benchmarks time, as plain data.
+
+Shared by ``bench_conv.py`` (both libraries in one process), ``bench_gemm_floor.py`` (the
+products alone) and ``bench_programs.py`` (each library in a program of its own). This module
+imports neither library: ``bench_programs.py``'s PyTorch program must not load microtensor, whose
+import changes glibc's allocator settings for the whole process (``microtensor/_memory.py``).
+"""
+
+from __future__ import annotations
+
+
+def conv_cases() -> list[tuple[str, dict]]:
+    """(name, shapes and arguments): the layer of the target, strided, grouped, the small CNN's.
+
+    n batch, c input and o output channels, h image height = width, k kernel, s stride,
+    p padding, groups (default 1), nox: the input needs no gradient."""
+    return [
+        ("32x32->64, 32x32, 3x3 pad 1, batch 32", dict(n=32, c=32, o=64, h=32, k=3, s=1, p=1)),
+        ("  same, input without grad", dict(n=32, c=32, o=64, h=32, k=3, s=1, p=1, nox=True)),
+        ("64->128, 32x32, 3x3 stride 2 pad 1, batch 32", dict(n=32, c=64, o=128, h=32, k=3, s=2,
+                                                             p=1)),
+        ("64->64, 16x16, 3x3 pad 1 groups 4, batch 32", dict(n=32, c=64, o=64, h=16, k=3, s=1,
+                                                             p=1, groups=4)),
+        ("CNN conv1: 1->8, 28x28, 3x3 pad 1, batch 64", dict(n=64, c=1, o=8, h=28, k=3, s=1, p=1,
+                                                             nox=True)),
+        ("CNN conv2: 8->16, 14x14, 3x3 pad 1, batch 64", dict(n=64, c=8, o=16, h=14, k=3, s=1,
+                                                              p=1)),
+    ]
+
+
+def conv_flops(cfg: dict) -> float:
+    """Floating-point operations of one forward + backward: 2 per multiply-add of the forward
+    product and of each gradient product computed (dL/dx only when the input needs it)."""
+    groups = cfg.get("groups", 1)
+    ho = (cfg["h"] + 2 * cfg["p"] - cfg["k"]) // cfg["s"] + 1
+    macs = cfg["n"] * cfg["o"] * ho * ho * (cfg["c"] // groups) * cfg["k"] ** 2
+    products = 2 if cfg.get("nox") else 3
+    return 2.0 * macs * products
+
+
+BIG_POOL_INPUT = (32, 64, 32, 32)
+
+
+def pool_cases(adaptive: bool) -> list[tuple[str, tuple[int, ...], str, int, int, int]]:
+    """(name, input shape, kind, k, s, p): ``kind`` "max" or "avg" (window k, stride s, padding
+    p); with ``adaptive`` also "adaptive_avg" and "adaptive_max" (output size k)."""
+    big = BIG_POOL_INPUT
+    cases = [
+        ("max_pool2d 2x2 on (64, 8, 28, 28)", (64, 8, 28, 28), "max", 2, 2, 0),
+        ("max_pool2d 2x2 on (32, 64, 32, 32)", big, "max", 2, 2, 0),
+        ("max_pool2d 3x3 stride 2 pad 1 on (32, 64, 32, 32)", big, "max", 3, 2, 1),
+        ("avg_pool2d 2x2 on (32, 64, 32, 32)", big, "avg", 2, 2, 0),
+        ("avg_pool2d 3x3 stride 2 pad 1 on (32, 64, 32, 32)", big, "avg", 3, 2, 1),
+    ]
+    if adaptive:
+        cases += [
+            ("adaptive_avg_pool2d to 1x1 on (32, 64, 32, 32)", big, "adaptive_avg", 1, 0, 0),
+            ("adaptive_avg_pool2d to 7x7 on (32, 64, 32, 32)", big, "adaptive_avg", 7, 0, 0),
+            ("adaptive_max_pool2d to 1x1 on (32, 64, 32, 32)", big, "adaptive_max", 1, 0, 0),
+            ("adaptive_max_pool2d to 7x7 on (32, 64, 32, 32)", big, "adaptive_max", 7, 0, 0),
+        ]
+    return cases
+
+
+def pool_call(kind: str, k: int, s: int, p: int):
+    """``f(x, functional)``: the pooling of a case through a library's ``nn.functional``."""
+    functions = {
+        "max": (lambda v, f: f.max_pool2d(v, k, s, p)),
+        "avg": (lambda v, f: f.avg_pool2d(v, k, s, p)),
+        "adaptive_avg": (lambda v, f: f.adaptive_avg_pool2d(v, k)),
+        "adaptive_max": (lambda v, f: f.adaptive_max_pool2d(v, k)),
+    }
+    return functions[kind]
