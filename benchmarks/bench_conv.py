@@ -31,7 +31,9 @@ Memory: glibc gives large freed blocks back to the operating system, and every f
 costs a page fault when it is first written (for small layers it can double the time of a
 step). Importing microtensor tells glibc to keep them (``microtensor/_memory.py``), for the
 whole process, so PyTorch runs on the same allocator settings here;
-``MICROTENSOR_KEEP_MALLOC=1`` keeps glibc's defaults for both.
+``MICROTENSOR_KEEP_MALLOC=1`` keeps glibc's defaults for both. ``bench_programs.py`` times the
+same cases with each library in a program of its own, as users run them (PyTorch then on
+glibc's defaults, and no OpenMP threads of its own spinning next to microtensor's calls).
 """
 
 from __future__ import annotations
