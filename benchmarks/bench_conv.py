@@ -50,7 +50,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _cases import conv_cases, conv_flops, pool_call, pool_cases
+from _cases import cnn_step, conv_cases, conv_flops, pool_call, pool_cases
 
 import microtensor as mt
 from microtensor.ops import conv as C
@@ -236,44 +236,11 @@ def bench_pool(rounds: int, calls: int, op_level: bool) -> None:
 
 
 def bench_cnn(rounds: int, calls: int) -> None:
-    """One SGD step of a small CNN on a batch of 64 28x28 images."""
+    """One SGD step of a small CNN on a batch of 64 28x28 images: the same code
+    (``_cases.cnn_step``) on both libraries, from the same initial weights."""
     header("small CNN training step (batch 64, 1x28x28: conv 8, pool, conv 16, pool, linear 10)")
-    rng = np.random.default_rng(2)
-    shapes = [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 784), (10,)]
-    init = [rng.standard_normal(s, dtype=np.float32) * 0.1 for s in shapes]
-    x = rng.standard_normal((64, 1, 28, 28), dtype=np.float32)
-    labels = rng.integers(0, 10, 64)
-    onehot = np.eye(10, dtype=np.float32)[labels]
-
-    params = [mt.from_numpy(p.copy()).requires_grad_() for p in init]
-    xt, target = mt.from_numpy(x), mt.from_numpy(onehot)
-    optimizer = mt.optim.SGD(params, lr=0.01)
-
-    def ours() -> None:
-        w1, b1, w2, b2, w3, b3 = params
-        h = C.max_pool2d(C.conv2d(xt, w1, b1, padding=1).relu(), 2)
-        h = C.max_pool2d(C.conv2d(h, w2, b2, padding=1).relu(), 2)
-        logits = h.reshape(64, 784) @ w3.T + b3
-        loss = -(logits.log_softmax(1) * target).sum() / 64  # cross-entropy
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
-    theirs = None
-    if torch is not None:
-        tparams = [torch.from_numpy(p.copy()).requires_grad_() for p in init]
-        xq, yq = torch.from_numpy(x), torch.from_numpy(labels)
-        toptimizer = torch.optim.SGD(tparams, lr=0.01)
-
-        def theirs() -> None:
-            w1, b1, w2, b2, w3, b3 = tparams
-            h = TF.max_pool2d(TF.conv2d(xq, w1, b1, padding=1).relu(), 2)
-            h = TF.max_pool2d(TF.conv2d(h, w2, b2, padding=1).relu(), 2)
-            loss = TF.cross_entropy(h.reshape(64, 784) @ w3.T + b3, yq)
-            toptimizer.zero_grad()
-            loss.backward()
-            toptimizer.step()
-
+    ours = cnn_step(mt)
+    theirs = cnn_step(torch) if torch is not None else None
     compare("training step", ours, theirs, None, rounds, calls)
 
 

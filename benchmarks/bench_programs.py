@@ -44,7 +44,7 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _cases import conv_cases, conv_flops, pool_call, pool_cases  # (imports no library)
+from _cases import cnn_step, conv_cases, conv_flops, pool_call, pool_cases  # (no library)
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 SECTIONS = ("conv", "pool", "cnn")
@@ -104,32 +104,6 @@ def pool_step(lib, shape: tuple[int, ...], kind: str, k: int, s: int, p: int
     out_shape = tuple(pool(xt, lib.nn.functional).shape)
     gt = lib.from_numpy(rng.standard_normal(out_shape, dtype=np.float32))
     return lambda: pool(xt, lib.nn.functional).backward(gt)
-
-
-def cnn_step(lib) -> Callable[[], None]:
-    """One SGD step of ``bench_conv.py``'s small CNN (batch 64 of 1x28x28: conv 8, ReLU, pool,
-    conv 16, ReLU, pool, linear 10, cross-entropy), through ``lib``'s public API."""
-    import numpy as np
-
-    rng = np.random.default_rng(2)
-    shapes = [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 784), (10,)]
-    params = [lib.from_numpy(rng.standard_normal(s, dtype=np.float32) * 0.1).requires_grad_()
-              for s in shapes]
-    x = lib.from_numpy(rng.standard_normal((64, 1, 28, 28), dtype=np.float32))
-    labels = lib.from_numpy(rng.integers(0, 10, 64))
-    optimizer = lib.optim.SGD(params, lr=0.01)
-    functional = lib.nn.functional
-
-    def step() -> None:
-        w1, b1, w2, b2, w3, b3 = params
-        h = functional.max_pool2d(functional.conv2d(x, w1, b1, padding=1).relu(), 2)
-        h = functional.max_pool2d(functional.conv2d(h, w2, b2, padding=1).relu(), 2)
-        loss = functional.cross_entropy(h.reshape(64, 784) @ w3.T + b3, labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
-    return step
 
 
 def cases(lib, sections: tuple[str, ...]) -> list[tuple[str, Callable[[], None]]]:
