@@ -30,6 +30,21 @@ def conv_cases() -> list[tuple[str, dict]]:
     ]
 
 
+def conv_arrays(cfg: dict) -> tuple:
+    """float32 NumPy arrays (x, w, b, dL/dy) of a conv case, the same for every benchmark."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    groups = cfg.get("groups", 1)
+    x = rng.standard_normal((cfg["n"], cfg["c"], cfg["h"], cfg["h"]), dtype=np.float32)
+    w = rng.standard_normal((cfg["o"], cfg["c"] // groups, cfg["k"], cfg["k"]),
+                            dtype=np.float32) * 0.1
+    b = rng.standard_normal(cfg["o"], dtype=np.float32)
+    ho = (cfg["h"] + 2 * cfg["p"] - cfg["k"]) // cfg["s"] + 1
+    g = rng.standard_normal((cfg["n"], cfg["o"], ho, ho), dtype=np.float32)
+    return x, w, b, g
+
+
 def conv_flops(cfg: dict) -> float:
     """Floating-point operations of one forward + backward: 2 per multiply-add of the forward
     product and of each gradient product computed (dL/dx only when the input needs it)."""

@@ -50,7 +50,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _cases import cnn_step, conv_cases, conv_flops, pool_call, pool_cases
+from _cases import cnn_step, conv_arrays, conv_cases, conv_flops, pool_call, pool_cases
 
 import microtensor as mt
 from microtensor.ops import conv as C
@@ -134,15 +134,9 @@ def header(title: str) -> None:
 
 def conv_functions(cfg: dict, op_level: bool) -> tuple[Callable, Callable | None]:
     """Forward + backward of one conv2d case: (microtensor, PyTorch or None)."""
-    rng = np.random.default_rng(0)
     groups = cfg.get("groups", 1)
-    x = rng.standard_normal((cfg["n"], cfg["c"], cfg["h"], cfg["h"]), dtype=np.float32)
-    w = rng.standard_normal((cfg["o"], cfg["c"] // groups, cfg["k"], cfg["k"]),
-                            dtype=np.float32) * 0.1
-    b = rng.standard_normal(cfg["o"], dtype=np.float32)
+    x, w, b, g = conv_arrays(cfg)
     stride, pad = (cfg["s"],) * 2, (cfg["p"],) * 4
-    y = CK.conv2d_forward(x, w, b, stride, pad, (1, 1), groups)
-    g = rng.standard_normal(y.shape, dtype=np.float32)
     need_x = not cfg.get("nox")
 
     if op_level:

@@ -44,7 +44,14 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _cases import cnn_step, conv_cases, conv_flops, pool_call, pool_cases  # (no library)
+from _cases import (  # (imports no library)
+    cnn_step,
+    conv_arrays,
+    conv_cases,
+    conv_flops,
+    pool_call,
+    pool_cases,
+)
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 SECTIONS = ("conv", "pool", "cnn")
@@ -71,16 +78,8 @@ def median_time(fn: Callable[[], object], seconds: float) -> float:
 
 def conv_step(lib, cfg: dict) -> Callable[[], None]:
     """Forward + backward of one conv case, through ``lib``'s public API."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
     groups = cfg.get("groups", 1)
-    x = rng.standard_normal((cfg["n"], cfg["c"], cfg["h"], cfg["h"]), dtype=np.float32)
-    w = rng.standard_normal((cfg["o"], cfg["c"] // groups, cfg["k"], cfg["k"]),
-                            dtype=np.float32) * 0.1
-    b = rng.standard_normal(cfg["o"], dtype=np.float32)
-    ho = (cfg["h"] + 2 * cfg["p"] - cfg["k"]) // cfg["s"] + 1
-    g = rng.standard_normal((cfg["n"], cfg["o"], ho, ho), dtype=np.float32)
+    x, w, b, g = conv_arrays(cfg)
     xt = lib.from_numpy(x).requires_grad_(not cfg.get("nox"))
     wt, bt = lib.from_numpy(w).requires_grad_(), lib.from_numpy(b).requires_grad_()
     gt = lib.from_numpy(g)
