@@ -20,8 +20,8 @@ program gets, and they pull in opposite directions:
 Here every library runs in a fresh process of its own (a "program") that imports only that
 library, builds the cases of ``_cases.py`` and the small CNN step with the *same* code (the
 PyTorch API, which microtensor follows: ``lib.nn.functional.conv2d`` is whichever library was
-imported), and prints the median time per call of every case. The programs alternate (
-microtensor, PyTorch, PyTorch, microtensor, ...) for ``--rounds`` rounds; a case's figure is
+imported), and prints the median time per call of every case. The programs alternate
+(microtensor, PyTorch, PyTorch, microtensor, ...) for ``--rounds`` rounds; a case's figure is
 the median over the rounds of the programs' medians, and the ratio is microtensor's over
 PyTorch's (below 1 is faster). The spread of the per-round ratios is printed next to it.
 
