@@ -45,6 +45,23 @@ def conv_arrays(cfg: dict) -> tuple:
     return x, w, b, g
 
 
+def conv_step(lib, cfg: dict) -> Callable[[], None]:
+    """Forward + backward of one conv case, through ``lib``'s public API (microtensor or
+    torch: the same code)."""
+    groups = cfg.get("groups", 1)
+    x, w, b, g = conv_arrays(cfg)
+    xt = lib.from_numpy(x).requires_grad_(not cfg.get("nox"))
+    wt, bt = lib.from_numpy(w).requires_grad_(), lib.from_numpy(b).requires_grad_()
+    gt = lib.from_numpy(g)
+
+    def step() -> None:
+        out = lib.nn.functional.conv2d(xt, wt, bt, stride=cfg["s"], padding=cfg["p"],
+                                       groups=groups)
+        out.backward(gt)
+
+    return step
+
+
 def conv_flops(cfg: dict) -> float:
     """Floating-point operations of one forward + backward: 2 per multiply-add of the forward
     product and of each gradient product computed (dL/dx only when the input needs it)."""
@@ -88,6 +105,26 @@ def pool_call(kind: str, k: int, s: int, p: int):
         "adaptive_max": (lambda v, f: f.adaptive_max_pool2d(v, k)),
     }
     return functions[kind]
+
+
+def pool_arrays(shape: tuple[int, ...], kind: str, k: int, s: int, p: int) -> tuple:
+    """float32 NumPy arrays (x, dL/dy) of a pooling case, the same for every benchmark."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape, dtype=np.float32)
+    side = k if kind.startswith("adaptive") else (shape[-1] + 2 * p - k) // s + 1
+    g = rng.standard_normal((*shape[:-2], side, side), dtype=np.float32)
+    return x, g
+
+
+def pool_step(lib, shape: tuple[int, ...], kind: str, k: int, s: int, p: int
+              ) -> Callable[[], None]:
+    """Forward + backward of one pooling case, through ``lib``'s public API."""
+    pool = pool_call(kind, k, s, p)
+    x, g = pool_arrays(shape, kind, k, s, p)
+    xt, gt = lib.from_numpy(x).requires_grad_(), lib.from_numpy(g)
+    return lambda: pool(xt, lib.nn.functional).backward(gt)
 
 
 def cnn_step(lib) -> Callable[[], None]:

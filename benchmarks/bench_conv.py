@@ -50,17 +50,24 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _cases import cnn_step, conv_arrays, conv_cases, conv_flops, pool_call, pool_cases
+from _cases import (
+    cnn_step,
+    conv_arrays,
+    conv_cases,
+    conv_flops,
+    conv_step,
+    pool_arrays,
+    pool_cases,
+    pool_step,
+)
 
 import microtensor as mt
-from microtensor.ops import conv as C
 from microtensor.ops import conv_fast as CK
 from microtensor.ops import conv_small as CS
 from microtensor.ops import pool_fast as PK
 
 try:
     import torch
-    import torch.nn.functional as TF
 except ImportError:  # figures for microtensor only
     torch = None
 
@@ -140,13 +147,7 @@ def conv_functions(cfg: dict, op_level: bool) -> tuple[Callable, Callable | None
     need_x = not cfg.get("nox")
 
     if op_level:
-        xt = mt.from_numpy(x).requires_grad_(need_x)
-        wt, bt = mt.from_numpy(w).requires_grad_(), mt.from_numpy(b).requires_grad_()
-        gt = mt.from_numpy(g)
-
-        def ours() -> None:
-            out = C.conv2d(xt, wt, bt, stride=cfg["s"], padding=cfg["p"], groups=groups)
-            out.backward(gt)
+        ours = conv_step(mt, cfg)
     elif CS.suits(x.shape, w.shape, stride, pad, (1, 1), groups):  # as the Op does
 
         def ours() -> None:
@@ -160,17 +161,7 @@ def conv_functions(cfg: dict, op_level: bool) -> tuple[Callable, Callable | None
             CK.conv2d_forward(x, w, b, stride, pad, (1, 1), groups)
             CK.conv2d_backward(g, x, w, stride, pad, (1, 1), groups, need_input=need_x)
 
-    if torch is None:
-        return ours, None
-    xq = torch.from_numpy(x).requires_grad_(need_x)
-    wq, bq = torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_()
-    gq = torch.from_numpy(g)
-
-    def theirs() -> None:
-        out = TF.conv2d(xq, wq, bq, stride=cfg["s"], padding=cfg["p"], groups=groups)
-        out.backward(gq)
-
-    return ours, theirs
+    return ours, conv_step(torch, cfg) if torch is not None else None
 
 
 def bench_conv(rounds: int, calls: int, op_level: bool) -> None:
@@ -187,18 +178,9 @@ def pool_functions(shape: tuple[int, ...], kind: str, k: int, s: int, p: int, op
     ``kind``: "max" or "avg" (window k, stride s, padding p); "adaptive_avg" or "adaptive_max"
     (output size k). At array level only max/avg have kernels of their own (the adaptive ones
     are timed at op level only)."""
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal(shape, dtype=np.float32)
-    pool = pool_call(kind, k, s, p)
-    out_shape = tuple(pool(torch.from_numpy(x), TF).shape) if torch is not None else None
-    if out_shape is None:
-        out_shape = tuple(pool(mt.from_numpy(x), mt.nn.functional).shape)
-    g = rng.standard_normal(out_shape, dtype=np.float32)
+    x, g = pool_arrays(shape, kind, k, s, p)
     if op_level:
-        xt, gt = mt.from_numpy(x).requires_grad_(), mt.from_numpy(g)
-
-        def ours() -> None:
-            pool(xt, mt.nn.functional).backward(gt)
+        ours = pool_step(mt, shape, kind, k, s, p)
     else:
         geometry = PK.PoolGeometry.of(shape, (k, k), (s, s), (p, p), (1, 1), False)
         divisor = PK._avg_divisor(geometry, True, None, x.dtype)
@@ -211,14 +193,7 @@ def pool_functions(shape: tuple[int, ...], kind: str, k: int, s: int, p: int, op
                 PK.avg_pool2d_forward(x, geometry, divisor)
                 PK.avg_pool2d_backward(g, geometry, divisor)
 
-    if torch is None:
-        return ours, None
-    xq, gq = torch.from_numpy(x).requires_grad_(), torch.from_numpy(g)
-
-    def theirs() -> None:
-        pool(xq, TF).backward(gq)
-
-    return ours, theirs
+    return ours, pool_step(torch, shape, kind, k, s, p) if torch is not None else None
 
 
 def bench_pool(rounds: int, calls: int, op_level: bool) -> None:

@@ -46,11 +46,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _cases import (  # (imports no library)
     cnn_step,
-    conv_arrays,
     conv_cases,
     conv_flops,
-    pool_call,
+    conv_step,
     pool_cases,
+    pool_step,
 )
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -74,35 +74,6 @@ def median_time(fn: Callable[[], object], seconds: float) -> float:
         fn()
         times.append(time.perf_counter() - begin)
     return statistics.median(times)
-
-
-def conv_step(lib, cfg: dict) -> Callable[[], None]:
-    """Forward + backward of one conv case, through ``lib``'s public API."""
-    groups = cfg.get("groups", 1)
-    x, w, b, g = conv_arrays(cfg)
-    xt = lib.from_numpy(x).requires_grad_(not cfg.get("nox"))
-    wt, bt = lib.from_numpy(w).requires_grad_(), lib.from_numpy(b).requires_grad_()
-    gt = lib.from_numpy(g)
-
-    def step() -> None:
-        out = lib.nn.functional.conv2d(xt, wt, bt, stride=cfg["s"], padding=cfg["p"],
-                                       groups=groups)
-        out.backward(gt)
-
-    return step
-
-
-def pool_step(lib, shape: tuple[int, ...], kind: str, k: int, s: int, p: int
-              ) -> Callable[[], None]:
-    """Forward + backward of one pooling case, through ``lib``'s public API."""
-    import numpy as np
-
-    rng = np.random.default_rng(1)
-    pool = pool_call(kind, k, s, p)
-    xt = lib.from_numpy(rng.standard_normal(shape, dtype=np.float32)).requires_grad_()
-    out_shape = tuple(pool(xt, lib.nn.functional).shape)
-    gt = lib.from_numpy(rng.standard_normal(out_shape, dtype=np.float32))
-    return lambda: pool(xt, lib.nn.functional).backward(gt)
 
 
 def cases(lib, sections: tuple[str, ...]) -> list[tuple[str, Callable[[], None]]]:

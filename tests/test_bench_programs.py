@@ -30,10 +30,12 @@ def _load(name: str):
 programs = _load("bench_programs")
 
 
-def test_every_case_is_built_for_microtensor_and_has_a_name():
+def test_every_case_is_built_for_microtensor_and_runs():
     built = programs.cases(mt, programs.SECTIONS)
     names = [name for name, _ in built]
     assert len(names) == len(set(names)) == 6 + 9 + 1  # conv, pooling, the CNN step
+    for _, step in built:  # (a gradient of the wrong shape for an output would raise here)
+        step()
 
 
 def test_a_conv_step_leaves_pytorch_s_gradients():
