@@ -1,9 +1,12 @@
-"""The convolution and pooling cases the kernel benchmarks time, as plain data.
+"""The convolution, pooling and small-CNN cases the kernel benchmarks time: their sizes, their
+input arrays, and each case's step written once against the PyTorch API (``conv_step(lib,
+cfg)``, ``pool_step``, ``cnn_step``), which runs on whichever library ``lib`` is.
 
 Shared by ``bench_conv.py`` (both libraries in one process), ``bench_gemm_floor.py`` (the
 products alone) and ``bench_programs.py`` (each library in a program of its own). This module
-imports neither library: ``bench_programs.py``'s PyTorch program must not load microtensor, whose
-import changes glibc's allocator settings for the whole process (``microtensor/_memory.py``).
+imports neither library (and NumPy only inside its functions): ``bench_programs.py``'s PyTorch
+program must not load microtensor, whose import changes glibc's allocator settings for the
+whole process (``microtensor/_memory.py``).
 """
 
 from __future__ import annotations
