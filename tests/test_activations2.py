@@ -89,6 +89,40 @@ def test_relu_large_tensor_keeps_negative_zero():
     np.testing.assert_array_equal(out, np.where(x < 0, 0.0, x))
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("size", [1, 5, 16384, 16384 * 3 + 17])
+def test_relu_in_rows_of_zeros_matches_numpy(dtype, size):
+    """relu compares big contiguous float arrays with a kept row of zeros, in whole rows and
+    a shorter last piece (activations._max_with_zero): the values are np.maximum(x, 0)'s,
+    -0.0 and NaN of either sign kept, in the input's dtype."""
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal(size).astype(dtype)
+    x[::5] = -0.0
+    x[1::11] = np.nan
+    x[2::13] = -np.abs(np.array(np.nan, dtype))  # a NaN with its sign bit set
+    out = mt.tensor(x).relu().numpy()
+    assert out.dtype == dtype
+    expected = np.maximum(x, 0)
+    np.copyto(expected, x, where=x == 0)
+    np.testing.assert_array_equal(out, expected)  # NaN where NaN
+    zeros = ~np.isnan(x) & (x <= 0)  # the output's zeros: -0.0 only where x was -0.0
+    assert zeros.any() and (out[zeros] == 0).all()
+    np.testing.assert_array_equal(np.signbit(out[zeros]), np.signbit(x[zeros]) & (x[zeros] == 0))
+
+
+def test_relu_of_views_and_shapes():
+    x = np.random.default_rng(1).standard_normal((3, 40000), dtype=np.float32)
+    for view in (x.T, x[:, ::3], x.reshape(2, 60000)[1], x[0]):
+        np.testing.assert_array_equal(mt.from_numpy(view).relu().numpy(), np.maximum(view, 0))
+
+
+def test_relu_gradient_passes_nan_output_and_stops_at_zero():
+    x = mt.tensor([float("nan"), -1.0, 0.0, -0.0, 3.0] * 2000, requires_grad=True)
+    grad = mt.tensor([1.0, float("inf"), float("inf"), 2.0, 5.0] * 2000)
+    x.relu().backward(grad)
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 0.0, 0.0, 5.0] * 2000)
+
+
 def test_elu_slope_far_left_does_not_cancel():
     x = mt.tensor([-40.0, -100.0, -700.0], dtype=mt.float64, requires_grad=True)
     F.elu(x).sum().backward()
