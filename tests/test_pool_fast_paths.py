@@ -101,6 +101,38 @@ def test_a_tiling_backward_fills_every_pixel_and_leftovers_get_zero():
         np.testing.assert_array_equal(y.grad.detach().numpy(), np.broadcast_to(expected, y.shape))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint8])
+@pytest.mark.parametrize("shape, kernel, stride, pad, dilation, ceil", GEOMETRIES)
+def test_max_pool_without_a_graph_computes_the_maxima_alone(shape, kernel, stride, pad, dilation,
+                                                             ceil, dtype, monkeypatch):
+    """No graph will use the winners (no_grad, or an input without requires_grad): the
+    maxima come from ``_max_pool_values`` (the loop that tracks winners is not called), equal
+    to the reference's, NaN and -inf included; return_indices still gets its indices."""
+    x = _random(shape, np.float64) * 50
+    if dtype in (np.float32, np.float64):
+        x.flat[::7] = nan
+        x.flat[3::11] = -inf
+    x = x.astype(dtype) if dtype != np.uint8 else np.abs(x).astype(dtype)
+    wide = x.astype(np.float64)  # (the reference pads with -inf: floats only)
+    expected = plain.max_pool2d_forward(wide, kernel, stride, pad, dilation, ceil).astype(dtype)
+    indices = plain.max_pool2d_indices(wide, kernel, stride, pad, dilation, ceil)
+    monkeypatch.setattr(PK, "_max_pool_loop", None)  # calling it now would raise
+    with mt.no_grad():
+        out = F.max_pool2d(mt.from_numpy(x).requires_grad_(x.dtype.kind == "f"), kernel, stride,
+                           pad, dilation, ceil)
+    np.testing.assert_array_equal(out.numpy(), expected)
+    out = F.max_pool2d(mt.from_numpy(x), kernel, stride, pad, dilation, ceil)  # no requires_grad
+    np.testing.assert_array_equal(out.numpy(), expected)
+    assert out.dtype == mt.from_numpy(x).dtype
+    monkeypatch.undo()
+    with mt.no_grad():
+        out, idx = F.max_pool2d(mt.from_numpy(x), kernel, stride, pad, dilation, ceil,
+                                return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), expected)
+    if not np.isnan(x).any():  # (the reference picks the first NaN, PyTorch the last)
+        np.testing.assert_array_equal(idx.numpy(), indices)
+
+
 def test_max_pool_nan_rule_is_pytorchs():
     # a NaN takes over (the last NaN of a window wins), a later larger value does not
     x = np.array([[[[1.0, nan, 2.0, nan, 5.0, 3.0, 0.0, 1.0]]]])
@@ -157,7 +189,7 @@ def test_unbatched_input_and_geometry_taps():
                                   plain.max_pool2d_forward(x[None], (3, 3), (2, 2), (1, 1))[0])
     # taps in the padding are skipped: with pad 1 the corner tap reaches rows/cols 1.. only
     g = PK.PoolGeometry.of((1, 1, 6, 6), (3, 3), (2, 2), (1, 1), (1, 1), False)
-    first_tap = next(PK._taps(g))
+    first_tap = PK._taps(g)[0]
     assert first_tap[0] == 0 and first_tap[1][2] == slice(1, 3) and first_tap[2][2].start == 1
 
 

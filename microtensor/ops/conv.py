@@ -143,12 +143,13 @@ class MaxPool2dOp(Op):
     supports_double_backward = False
 
     @staticmethod
-    def forward(ctx, x, *, kernel_size, stride, padding, dilation, ceil_mode, indices=None):
+    def forward(ctx, x, *, kernel_size, stride, padding, dilation, ceil_mode, indices=None,
+                with_argmax=True):
         ctx.unbatched = x.ndim == 3
         if ctx.unbatched:
             x = x[None]
         g = PoolGeometry.of(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-        out, ctx.argmax = max_pool2d_forward(x, g)
+        out, ctx.argmax = max_pool2d_forward(x, g, with_argmax or indices is not None)
         ctx.geometry = g
         if indices is not None:  # return_indices=True: hand the int64 positions back
             found = max_pool2d_indices(ctx.argmax, g)
@@ -448,9 +449,12 @@ def max_pool2d(
     )
     check_pool_dtype(x, "max_pool2d", INTEGER_DTYPES)
     found: list[np.ndarray] | None = [] if return_indices else None
+    # the winners are needed by a backward only, so a forward that no graph records (no_grad,
+    # or an input that needs no gradient) computes the maxima alone: ~half the work
     out = MaxPool2dOp.apply(
         x, kernel_size=kernel, stride=stride2, padding=pad, dilation=dilation2,
         ceil_mode=bool(ceil_mode), indices=found,
+        with_argmax=x.requires_grad and grad_state.enabled,
     )
     if return_indices:
         return out, Tensor._make(found[0])

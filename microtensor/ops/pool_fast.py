@@ -45,8 +45,8 @@ backward), the maximum as a separable search over rows gathered tap by tap.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -104,7 +104,7 @@ def _tap_range(i: int, out: int, size: int, stride: int, pad: int, dilation: int
                                 stride)
 
 
-def _taps(g: PoolGeometry) -> Iterator[tuple[int, tuple, tuple]]:
+def _taps(g: PoolGeometry) -> tuple[tuple[int, tuple, tuple], ...]:
     """For each kernel offset t = i*kW + j that reaches the input: t, the part of the output it
     reaches (an index of the (N, C, Ho, Wo) array) and the input pixels it reads there (an index
     of the (N, C, H, W) array; a strided view): input[n, c, p*sh + i*dh - ph, q*sw + j*dw - pw].
@@ -112,23 +112,33 @@ def _taps(g: PoolGeometry) -> Iterator[tuple[int, tuple, tuple]]:
     Taps that land in the padding are skipped: the -inf (max) or 0 (average) padding never
     changes a result. (The kernels below still pad when a tap misses part of the output; see
     ``_padded``.)
+
+    The list depends only on the plane's sizes and the window, so it is computed once per such
+    geometry and kept (``_plane_taps``): a pooling call and its backward ask for it several
+    times, which took ~60 of the ~120 µs that a small pooling's forward and backward spent in
+    Python.
     """
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.pad, g.dilation
+    return _plane_taps(g.h, g.w, g.kernel, g.stride, g.pad, g.dilation, g.ho, g.wo)
+
+
+@lru_cache(maxsize=256)
+def _plane_taps(h: int, w: int, kernel: tuple[int, int], stride: tuple[int, int],
+                pad: tuple[int, int], dilation: tuple[int, int], ho: int, wo: int
+                ) -> tuple[tuple[int, tuple, tuple], ...]:
+    """``_taps`` for one plane geometry (kept by the cache)."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, pad, dilation
+    taps = []
     for i in range(kh):
-        out_rows, in_rows = _tap_range(i, g.ho, g.h, sh, ph, dh)
+        out_rows, in_rows = _tap_range(i, ho, h, sh, ph, dh)
         if out_rows.stop == out_rows.start:
             continue
         for j in range(kw):
-            out_cols, in_cols = _tap_range(j, g.wo, g.w, sw, pw, dw)
+            out_cols, in_cols = _tap_range(j, wo, w, sw, pw, dw)
             if out_cols.stop == out_cols.start:
                 continue
-            yield (i * kw + j, (slice(None), slice(None), out_rows, out_cols),
-                   (slice(None), slice(None), in_rows, in_cols))
-
-
-def _covers_output(index: tuple, g: PoolGeometry) -> bool:
-    rows, cols = index[2], index[3]
-    return (rows.start, rows.stop, cols.start, cols.stop) == (0, g.ho, 0, g.wo)
+            taps.append((i * kw + j, (slice(None), slice(None), out_rows, out_cols),
+                         (slice(None), slice(None), in_rows, in_cols)))
+    return tuple(taps)
 
 
 def _padded(x: np.ndarray, g: PoolGeometry, fill: float) -> tuple[np.ndarray, PoolGeometry]:
@@ -153,13 +163,28 @@ def _padded(x: np.ndarray, g: PoolGeometry, fill: float) -> tuple[np.ndarray, Po
 def _padded_geometry(g: PoolGeometry) -> PoolGeometry:
     """``g`` itself when every tap reaches every output, else the geometry of the padded input
     (see ``_padded``)."""
-    taps = list(_taps(g))  # (a tap wholly in the padding is not listed)
-    if len(taps) == g.kernel[0] * g.kernel[1] and all(_covers_output(o, g) for _, o, _ in taps):
+    size = _padded_plane(g.h, g.w, g.kernel, g.stride, g.pad, g.dilation, g.ho, g.wo)
+    if size is None:
         return g
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.pad, g.dilation
-    hp = max(g.h + 2 * ph, (g.ho - 1) * sh + dh * (kh - 1) + 1)
-    wp = max(g.w + 2 * pw, (g.wo - 1) * sw + dw * (kw - 1) + 1)
-    return replace(g, h=hp, w=wp, pad=(0, 0))
+    return PoolGeometry(g.n, g.c, size[0], size[1], g.kernel, g.stride, (0, 0), g.dilation,
+                        g.ho, g.wo)
+
+
+@lru_cache(maxsize=256)
+def _padded_plane(h: int, w: int, kernel: tuple[int, int], stride: tuple[int, int],
+                  pad: tuple[int, int], dilation: tuple[int, int], ho: int, wo: int
+                  ) -> tuple[int, int] | None:
+    """The padded plane's (height, width) for ``_padded_geometry``, None when no padding is
+    needed (kept by the cache, like ``_plane_taps``)."""
+    taps = _plane_taps(h, w, kernel, stride, pad, dilation, ho, wo)  # (none wholly in padding)
+    covered = [(o[2].start, o[2].stop, o[3].start, o[3].stop) == (0, ho, 0, wo)
+               for _, o, _ in taps]
+    if len(taps) == kernel[0] * kernel[1] and all(covered):
+        return None
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, pad, dilation
+    hp = max(h + 2 * ph, (ho - 1) * sh + dh * (kh - 1) + 1)
+    wp = max(w + 2 * pw, (wo - 1) * sw + dw * (kw - 1) + 1)
+    return hp, wp
 
 
 def _overlapping(g: PoolGeometry) -> bool:
@@ -190,11 +215,14 @@ def _first_taps(g: PoolGeometry, code: type) -> np.ndarray:
 def _batch_part(g: PoolGeometry, piece: slice) -> PoolGeometry:
     """The geometry of the samples ``piece`` of the batch (see ``microtensor/_parallel.py``:
     every kernel below runs over pieces of the batch, on several threads when they pay)."""
-    return replace(g, n=piece.stop - piece.start)
+    return PoolGeometry(piece.stop - piece.start, g.c, g.h, g.w, g.kernel, g.stride, g.pad,
+                        g.dilation, g.ho, g.wo)
 
 
-def max_pool2d_forward(x: np.ndarray, g: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
-    """Window maxima and, per output pixel, the kernel offset t = i*kW + j where it was found.
+def max_pool2d_forward(x: np.ndarray, g: PoolGeometry, with_argmax: bool = True
+                       ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Window maxima and, per output pixel, the kernel offset t = i*kW + j where it was found
+    (None for ``with_argmax=False``: the maxima alone, ``_max_pool_values``).
 
     Offsets are visited in order; a value larger than the running maximum takes over, an equal
     one does not (the first maximum wins), and a NaN always does (NaN propagates, as in
@@ -209,10 +237,13 @@ def max_pool2d_forward(x: np.ndarray, g: PoolGeometry) -> tuple[np.ndarray, np.n
     """
     code = np.uint8 if g.kernel[0] * g.kernel[1] <= 256 else np.int32
     best = np.empty((g.n, g.c, g.ho, g.wo), x.dtype)
-    argmax = np.empty(best.shape, code)
+    argmax = np.empty(best.shape, code) if with_argmax else None
 
     def piece(part: slice) -> None:
         gk = _batch_part(g, part)
+        if argmax is None:
+            _max_pool_values(x[part], gk, best[part])
+            return
         _max_pool_loop(x[part], gk, best[part], argmax[part], nan_rule=False)
         if x.dtype.kind == "f" and np.isnan(best[part]).any():
             _max_pool_loop(x[part], gk, best[part], argmax[part], nan_rule=True)
@@ -229,7 +260,7 @@ def _max_pool_loop(x: np.ndarray, g: PoolGeometry, best: np.ndarray, argmax: np.
     code = argmax.dtype.type
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     source, gp = _padded(x, g, fill)
-    taps = list(_taps(gp))  # every tap reaches every output now
+    taps = _taps(gp)  # every tap reaches every output now
     np.copyto(best, source[taps[0][2]])
     # a window whose values are all -inf keeps the index PyTorch starts it with: its first
     # tap on the input, which is tap 0 unless padding is involved
@@ -242,6 +273,23 @@ def _max_pool_loop(x: np.ndarray, g: PoolGeometry, best: np.ndarray, argmax: np.
             np.logical_or(better, np.isnan(view), out=better)
         np.maximum(running, view, out=running)  # NaN propagates
         np.maximum(argmax[out], better * code(t), out=argmax[out])
+
+
+def _max_pool_values(x: np.ndarray, g: PoolGeometry, best: np.ndarray) -> None:
+    """The window maxima alone, written into ``best``: for a forward that no backward follows
+    (``no_grad``, evaluation, an input that needs no gradient), so no offsets are kept. Only
+    the running maximum remains of ``_max_pool_loop``: no comparison and no offset update per
+    tap, and the first two taps go straight into ``best`` (no copy of the first). ``maximum``
+    propagates NaN, as PyTorch's max pooling does."""
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    source, gp = _padded(x, g, fill)
+    taps = _taps(gp)  # every tap reaches every output now
+    if len(taps) == 1:
+        np.copyto(best, source[taps[0][2]])
+        return
+    np.maximum(source[taps[0][2]], source[taps[1][2]], out=best)
+    for _, out, inp in taps[2:]:
+        np.maximum(best[out], source[inp], out=best[out])
 
 
 def max_pool2d_backward(grad: np.ndarray, argmax: np.ndarray, g: PoolGeometry) -> np.ndarray:
@@ -370,7 +418,7 @@ def _avg_pool_sum(x: np.ndarray, g: PoolGeometry, divisor: np.ndarray | float,
                   total: np.ndarray) -> None:
     """``avg_pool2d_forward`` of ``x`` written into ``total`` (just the sums for divisor 1)."""
     source, gp = _padded(x, g, 0)
-    taps = list(_taps(gp))  # every tap reaches every output now
+    taps = _taps(gp)  # every tap reaches every output now
     if len(taps) == 1:
         np.copyto(total, source[taps[0][2]])
     else:
