@@ -130,9 +130,9 @@ def pool_step(lib, shape: tuple[int, ...], kind: str, k: int, s: int, p: int
     return lambda: pool(xt, lib.nn.functional).backward(gt)
 
 
-def cnn_step(lib) -> Callable[[], None]:
-    """One SGD step of the benchmarks' small CNN (batch 64 of 1x28x28: conv 8, ReLU, pool,
-    conv 16, ReLU, pool, linear 10, cross-entropy), through ``lib``'s public API."""
+def _cnn(lib) -> tuple[list, object, object, Callable]:
+    """The benchmarks' small CNN (batch 64 of 1x28x28: conv 8, ReLU, pool, conv 16, ReLU,
+    pool, linear 10) on ``lib``: its parameters, input, labels and the forward pass to logits."""
     import numpy as np
 
     rng = np.random.default_rng(2)
@@ -141,16 +141,39 @@ def cnn_step(lib) -> Callable[[], None]:
               for s in shapes]
     x = lib.from_numpy(rng.standard_normal((64, 1, 28, 28), dtype=np.float32))
     labels = lib.from_numpy(rng.integers(0, 10, 64))
-    optimizer = lib.optim.SGD(params, lr=0.01)
     functional = lib.nn.functional
 
-    def step() -> None:
+    def logits():
         w1, b1, w2, b2, w3, b3 = params
         h = functional.max_pool2d(functional.conv2d(x, w1, b1, padding=1).relu(), 2)
         h = functional.max_pool2d(functional.conv2d(h, w2, b2, padding=1).relu(), 2)
-        loss = functional.cross_entropy(h.reshape(64, 784) @ w3.T + b3, labels)
+        return h.reshape(64, 784) @ w3.T + b3
+
+    return params, x, labels, logits
+
+
+def cnn_step(lib) -> Callable[[], None]:
+    """One SGD step of the benchmarks' small CNN (``_cnn``, cross-entropy), through ``lib``'s
+    public API."""
+    params, _, labels, logits = _cnn(lib)
+    optimizer = lib.optim.SGD(params, lr=0.01)
+
+    def step() -> None:
+        loss = lib.nn.functional.cross_entropy(logits(), labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
 
     return step
+
+
+def cnn_evaluation(lib) -> Callable[[], None]:
+    """The small CNN's forward pass and predicted classes under ``no_grad``, as when a test
+    set is scored."""
+    _, _, _, logits = _cnn(lib)
+
+    def evaluate() -> None:
+        with lib.no_grad():
+            logits().argmax(1)
+
+    return evaluate

@@ -8,8 +8,8 @@ normal sample, scaled by 2 so that the tails of erf/erfc are visited too): forwa
 ``y = f(x); y.backward(ones)``, the steps of both libraries interleaved, ratio of medians =
 microtensor time / PyTorch time. The functions of issue 17 are erf, erfc and GELU (exact and
 tanh); exp, tanh, sigmoid and log1p are there for context (a single NumPy ufunc each, so they
-show what one pass over the data costs). ``--quick`` runs only the 1e6 size; ``--forward-only``
-times ``f(x)`` without autograd.
+show what one pass over the data costs), and ReLU (a maximum with zero, and its mask).
+``--quick`` runs only the 1e6 size; ``--forward-only`` times ``f(x)`` without autograd.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def functions(library) -> dict:
         "tanh": library.tanh,
         "sigmoid": library.sigmoid,
         "log1p": library.log1p,
+        "relu": functional.relu,
     }
 
 

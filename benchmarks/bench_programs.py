@@ -45,6 +45,7 @@ from collections.abc import Callable
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _cases import (  # (imports no library)
+    cnn_evaluation,
     cnn_step,
     conv_cases,
     conv_flops,
@@ -86,6 +87,7 @@ def cases(lib, sections: tuple[str, ...]) -> list[tuple[str, Callable[[], None]]
                   for name, shape, kind, k, s, p in pool_cases(adaptive=True)]
     if "cnn" in sections:
         built.append(("small CNN training step (SGD)", cnn_step(lib)))
+        built.append(("small CNN forward, no_grad (scoring)", cnn_evaluation(lib)))
     return built
 
 

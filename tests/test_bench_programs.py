@@ -33,7 +33,7 @@ programs = _load("bench_programs")
 def test_every_case_is_built_for_microtensor_and_runs():
     built = programs.cases(mt, programs.SECTIONS)
     names = [name for name, _ in built]
-    assert len(names) == len(set(names)) == 6 + 9 + 1  # conv, pooling, the CNN step
+    assert len(names) == len(set(names)) == 6 + 9 + 2  # conv, pooling, the CNN's two
     for _, step in built:  # (a gradient of the wrong shape for an output would raise here)
         step()
 
@@ -59,10 +59,22 @@ def test_a_pool_step_routes_the_gradient_to_the_maxima():
 
 def test_the_cnn_step_trains():
     step = programs.cnn_step(mt)
-    params = _closure(step, ("params",))[0].cell_contents
+    params = _closure(step, ("optimizer",))[0].cell_contents.param_groups[0]["params"]
+    assert len(params) == 6
     before = [p.detach().numpy().copy() for p in params]
     step()
     assert all(not np.array_equal(b, p.detach().numpy()) for b, p in zip(before, params))
+
+
+def test_the_cnn_evaluation_records_no_graph():
+    evaluate = programs.cnn_evaluation(mt)
+    logits = _closure(evaluate, ("logits",))[0].cell_contents
+    params = _closure(logits, ("params",))[0].cell_contents
+    evaluate()
+    assert all(p.grad is None for p in params)
+    assert logits().grad_fn is not None  # (the same forward outside no_grad records one)
+    with mt.no_grad():
+        assert logits().grad_fn is None and logits().shape == (64, 10)
 
 
 def test_the_case_table_imports_no_library():
