@@ -203,6 +203,11 @@ if _pools.libraries:
 _piece = threading.local()
 
 
+def blas_libraries() -> list:
+    """threadpoolctl's controllers of NumPy's BLAS libraries (empty without threadpoolctl)."""
+    return list(_pools.libraries)
+
+
 def in_piece() -> bool:
     """True on a thread that is computing a piece of a batch (its products get one thread)."""
     return getattr(_piece, "active", False)

@@ -215,6 +215,54 @@ def test_results_are_identical_with_the_policy_and_with_fixed_counts(monkeypatch
             np.testing.assert_array_equal(ours, theirs, err_msg=f"set_num_threads({count})")
 
 
+# -------------------------------------------------------------- the order of a product
+
+
+@pytest.mark.parametrize("rows, features, outputs, dtype, layout, avx512, swapped", [
+    (16, 784, 256, np.float32, "transposed", True, True),  # Linear 784 -> 256, batch 16
+    (64, 512, 512, np.float32, "transposed", True, True),
+    (65, 784, 256, np.float32, "transposed", True, False),  # too many rows
+    (4, 784, 256, np.float32, "transposed", True, False),  # OpenBLAS's small-matrix kernel
+    (16, 128, 64, np.float32, "transposed", True, False),  # a small weight
+    (16, 784, 256, np.float32, "row-major", True, False),  # b not a transposed matrix
+    (16, 784, 256, np.float64, "transposed", True, False),  # float64: the orders tie
+    (16, 784, 256, np.float32, "transposed", False, False),  # not the AVX-512 kernels
+])
+def test_a_few_rows_times_a_transposed_weight_swap_only_where_measured(
+        monkeypatch, rows, features, outputs, dtype, layout, avx512, swapped) -> None:
+    monkeypatch.setattr(blas, "_avx512", [avx512])
+    rng = np.random.default_rng(rows)
+    a = rng.standard_normal((rows, features)).astype(dtype)
+    weight = rng.standard_normal((outputs, features)).astype(dtype)
+    b = weight.T if layout == "transposed" else np.ascontiguousarray(weight.T)
+    assert blas._swap_operands(a, b) is swapped
+    result = blas.matmul(a, b)
+    assert result.shape == (rows, outputs) and result.flags.c_contiguous
+    assert result.dtype == dtype
+    np.testing.assert_allclose(result, a.astype(np.float64) @ b.astype(np.float64),
+                               rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-3)
+
+
+def test_a_swapped_product_does_not_swap_back(monkeypatch) -> None:
+    # (32, 4096) @ (4096, 32)ᵀ-view qualifies, and so would its swap bᵀ @ aᵀ: done once only
+    monkeypatch.setattr(blas, "_avx512", [True])
+    a = np.ones((32, 4096), np.float32)
+    b = np.full((32, 4096), 2, np.float32).T
+    assert blas._swap_operands(a, b) and blas._swap_operands(b.T, a.T)
+    np.testing.assert_array_equal(blas.matmul(a, b), np.full((32, 32), 8192, np.float32))
+
+
+def test_linear_gives_the_same_values_either_way(monkeypatch) -> None:
+    layer = mt.nn.Linear(784, 256)
+    x = mt.randn(16, 784)
+    results = []
+    for avx512 in (False, True):
+        monkeypatch.setattr(blas, "_avx512", [avx512])
+        results.append(layer(x).detach().numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-5)
+    assert results[1].flags.c_contiguous
+
+
 # ------------------------------------------------------------------------ measuring the load
 
 def test_load_meter_reads_this_processs_cpus_from_proc_stat(tmp_path) -> None:

@@ -36,16 +36,68 @@ def matmul(a: Any, b: Any, out: np.ndarray | None = None) -> Any:
     An outer product (matrices with an inner dimension of 1, as the weight gradient of a
     one-row batch: (784, 1) @ (1, 256)) is a broadcast multiplication: NumPy's matmul does not
     hand it to the BLAS and took 225 µs where the multiplication takes ~20 (same values: each
-    entry is one product).
+    entry is one product). A few rows times a transposed weight (``Linear``'s ``x @ w.T``) may
+    be computed the other way round (``_swap_operands``).
     """
-    if (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.ndim >= 2 and b.ndim >= 2
-            and a.shape[-1] == 1 and b.shape[-2] == 1):
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        return a @ b if out is None else np.matmul(a, b, out=out)
+    if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 and b.shape[-2] == 1:
         return np.multiply(a, b, out=out)
-    if _threads.policy_is_adaptive() and isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+    if out is None and _swap_operands(a, b):  # (a @ b)ᵀ = bᵀ @ aᵀ, then back in row order
+        return np.ascontiguousarray(_on_policy_threads(b.T, a.T, None).T)
+    return _on_policy_threads(a, b, out)
+
+
+def _on_policy_threads(a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """np.matmul(a, b, out=out) on the threads the policy gives its flops."""
+    if _threads.policy_is_adaptive():
         threads = _threads.product_threads(product_flops(a, b))
         if threads > 1:
             return _threads.run_with_threads(threads, lambda: np.matmul(a, b, out=out))
-    return a @ b if out is None else np.matmul(a, b, out=out)
+    return np.matmul(a, b, out=out)
+
+
+# OpenBLAS's names for its AVX-512 kernels (threadpoolctl's ``architecture``), on which
+# ``_swap_operands`` was measured to pay
+_AVX512_KERNELS = frozenset({"SkylakeX", "Cooperlake", "SapphireRapids"})
+_SWAP_MOST_ROWS = 64  # a has at most this many rows
+_SWAP_LEAST_WEIGHT = 2**16  # b has at least this many entries
+_SWAP_LEAST_WORK = 2**20  # rows · b.size above OpenBLAS's small-matrix kernel (~10⁶ m·n·k)
+
+
+def _swap_operands(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a @ b, with a few rows a (m, k) and b (k, n) the transpose of a row-major
+    matrix (``Linear``'s ``x @ w.T``), is faster as bᵀ @ aᵀ (b's own layout first) followed by
+    a copy of the small (n, m) result into row order.
+
+    With OpenBLAS's AVX-512 kernels (this CPU: a Zen 4), the product with a transposed second
+    operand spends most of its time preparing that operand when a has few rows: 784 -> 256
+    features, m = 16 rows, 159 µs against 84 µs the other way round; m = 8: 131 against 67;
+    m = 64: 343 against 280; m = 256: the same (1 thread, ``benchmarks/RESULTS.md``, session
+    8). Below ~10⁶ multiply-adds OpenBLAS's small-matrix kernel serves both orders alike, and
+    for small weights (128 -> 64) the copy costs more than it saves. Its AVX2 kernels (Haswell,
+    Zen) gain less and sometimes lose (0.7 - 1.1 for m <= 16, up to 1.5 for m = 64), and in
+    float64 the two orders tie (m = 8: 124 against 140 µs; m = 64: 554 against 578), so the
+    swap is made for float32 with the AVX-512 kernels only. The values are the same products,
+    summed in the BLAS's order for that layout: they may differ in the last bits.
+    """
+    return (a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype == np.float32
+            and _blas_has_avx512_kernels()
+            and a.shape[0] <= _SWAP_MOST_ROWS and b.size >= _SWAP_LEAST_WEIGHT
+            and a.shape[0] * b.size > _SWAP_LEAST_WORK
+            and b.flags.f_contiguous and not b.flags.c_contiguous)
+
+
+def _blas_has_avx512_kernels() -> bool:
+    """Is NumPy's BLAS an OpenBLAS running its AVX-512 kernels? (Asked once.)"""
+    if _avx512[0] is None:
+        _avx512[0] = any(getattr(library, "internal_api", None) == "openblas"
+                         and getattr(library, "architecture", None) in _AVX512_KERNELS
+                         for library in _threads.blas_libraries())
+    return _avx512[0]
+
+
+_avx512: list[bool | None] = [None]
 
 
 def einsum_flops(equation: str, operands: tuple[np.ndarray, ...]) -> int:
