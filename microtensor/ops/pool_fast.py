@@ -18,6 +18,9 @@ the same here; the difference is memory:
   offset lands on the input (a rectangle of the output), since the -inf (max) or 0 (average)
   padding cannot change a result. That saves an input-sized padded copy in the forward, and in
   the backward a padded gradient plus the copy that crops it.
+* A forward that no graph records (``no_grad``, or an input without ``requires_grad``) keeps
+  only the running maximum (``_max_pool_values``): no comparisons and no offsets, about half
+  the work. The tap lists are computed once per plane geometry (``_plane_taps``).
 * Where windows cannot overlap (stride at least the window), the backward writes each offset's
   share instead of adding it, and when they tile the input exactly it starts from
   ``np.empty`` rather than zeros. Work arrays (comparison masks, products) are allocated once
