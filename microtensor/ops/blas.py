@@ -75,11 +75,13 @@ def _swap_operands(a: np.ndarray, b: np.ndarray) -> bool:
     features, m = 16 rows, 159 µs against 84 µs the other way round; m = 8: 131 against 67;
     m = 64: 343 against 280; m = 256: the same (1 thread, ``benchmarks/RESULTS.md``, session
     8). Below ~10⁶ multiply-adds OpenBLAS's small-matrix kernel serves both orders alike, and
-    for small weights (128 -> 64) the copy costs more than it saves. Its AVX2 kernels (Haswell,
-    Zen) gain less and sometimes lose (0.7 - 1.1 for m <= 16, up to 1.5 for m = 64), and in
-    float64 the two orders tie (m = 8: 124 against 140 µs; m = 64: 554 against 578), so the
-    swap is made for float32 with the AVX-512 kernels only. The values are the same products,
-    summed in the BLAS's order for that layout: they may differ in the last bits.
+    for small weights (128 -> 64) the copy costs more than it saves. With its AVX2 kernels
+    (``OPENBLAS_CORETYPE=Haswell``) the swap gains less at 2 - 16 rows (0.71 - 0.97 of the
+    time) and nothing from 32 rows on (0.97 - 1.10), and in float64 the two orders tie (m = 8:
+    124 against 140 µs; m = 64: 554 against 578), so the swap is made for float32 with the
+    AVX-512 kernels only (``benchmarks/bench_product_order.py`` shows all of these). The
+    values are the same products, summed in the BLAS's order for that layout: they may differ
+    in the last bits.
     """
     return (a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype == np.float32
             and _blas_has_avx512_kernels()

@@ -163,6 +163,11 @@ def _padded(x: np.ndarray, g: PoolGeometry, fill: float) -> tuple[np.ndarray, Po
     return xpad, gp
 
 
+def _padded_for_max(x: np.ndarray, g: PoolGeometry) -> tuple[np.ndarray, PoolGeometry]:
+    """``_padded`` with max pooling's fill: -inf for floats, the type's smallest integer."""
+    return _padded(x, g, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+
+
 def _padded_geometry(g: PoolGeometry) -> PoolGeometry:
     """``g`` itself when every tap reaches every output, else the geometry of the padded input
     (see ``_padded``)."""
@@ -180,8 +185,8 @@ def _padded_plane(h: int, w: int, kernel: tuple[int, int], stride: tuple[int, in
     """The padded plane's (height, width) for ``_padded_geometry``, None when no padding is
     needed (kept by the cache, like ``_plane_taps``)."""
     taps = _plane_taps(h, w, kernel, stride, pad, dilation, ho, wo)  # (none wholly in padding)
-    covered = [(o[2].start, o[2].stop, o[3].start, o[3].stop) == (0, ho, 0, wo)
-               for _, o, _ in taps]
+    covered = ((o[2].start, o[2].stop, o[3].start, o[3].stop) == (0, ho, 0, wo)
+               for _, o, _ in taps)
     if len(taps) == kernel[0] * kernel[1] and all(covered):
         return None
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, pad, dilation
@@ -261,8 +266,7 @@ def _max_pool_loop(x: np.ndarray, g: PoolGeometry, best: np.ndarray, argmax: np.
     ``best`` and ``argmax``; ``nan_rule``: a NaN takes over the offset too. The comparison
     goes into one reused boolean buffer."""
     code = argmax.dtype.type
-    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    source, gp = _padded(x, g, fill)
+    source, gp = _padded_for_max(x, g)
     taps = _taps(gp)  # every tap reaches every output now
     np.copyto(best, source[taps[0][2]])
     # a window whose values are all -inf keeps the index PyTorch starts it with: its first
@@ -284,8 +288,7 @@ def _max_pool_values(x: np.ndarray, g: PoolGeometry, best: np.ndarray) -> None:
     the running maximum remains of ``_max_pool_loop``: no comparison and no offset update per
     tap, and the first two taps go straight into ``best`` (no copy of the first). ``maximum``
     propagates NaN, as PyTorch's max pooling does."""
-    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    source, gp = _padded(x, g, fill)
+    source, gp = _padded_for_max(x, g)
     taps = _taps(gp)  # every tap reaches every output now
     if len(taps) == 1:
         np.copyto(best, source[taps[0][2]])
