@@ -130,9 +130,10 @@ def pool_step(lib, shape: tuple[int, ...], kind: str, k: int, s: int, p: int
     return lambda: pool(xt, lib.nn.functional).backward(gt)
 
 
-def _cnn(lib) -> tuple[list, object, object, Callable]:
+def _cnn(lib) -> tuple[list, object, Callable]:
     """The benchmarks' small CNN (batch 64 of 1x28x28: conv 8, ReLU, pool, conv 16, ReLU,
-    pool, linear 10) on ``lib``: its parameters, input, labels and the forward pass to logits."""
+    pool, linear 10) on ``lib``: its parameters, labels and the forward pass of its input to
+    logits."""
     import numpy as np
 
     rng = np.random.default_rng(2)
@@ -149,13 +150,13 @@ def _cnn(lib) -> tuple[list, object, object, Callable]:
         h = functional.max_pool2d(functional.conv2d(h, w2, b2, padding=1).relu(), 2)
         return h.reshape(64, 784) @ w3.T + b3
 
-    return params, x, labels, logits
+    return params, labels, logits
 
 
 def cnn_step(lib) -> Callable[[], None]:
     """One SGD step of the benchmarks' small CNN (``_cnn``, cross-entropy), through ``lib``'s
     public API."""
-    params, _, labels, logits = _cnn(lib)
+    params, labels, logits = _cnn(lib)
     optimizer = lib.optim.SGD(params, lr=0.01)
 
     def step() -> None:
@@ -170,7 +171,7 @@ def cnn_step(lib) -> Callable[[], None]:
 def cnn_evaluation(lib) -> Callable[[], None]:
     """The small CNN's forward pass and predicted classes under ``no_grad``, as when a test
     set is scored."""
-    _, _, _, logits = _cnn(lib)
+    _, _, logits = _cnn(lib)
 
     def evaluate() -> None:
         with lib.no_grad():

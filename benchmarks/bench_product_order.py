@@ -9,19 +9,19 @@ and a copy of the small (out, m) result back into row order. ``microtensor/ops/b
 (``_swap_operands``) takes the second order where this benchmark found it faster: float32, at
 most 64 rows, weights of at least 65,536 entries, above OpenBLAS's small-matrix kernel
 (~10⁶ multiply-adds), OpenBLAS's AVX-512 kernels. For each layer shape and row count it prints
-both times (median of interleaved calls, one BLAS thread), their ratio and what
-``_swap_operands`` decides here, so the rule can be checked on another machine or BLAS.
+both times (``_common.time_interleaved``: medians of interleaved calls, one BLAS thread), their
+ratio and what ``_swap_operands`` decides here, so the rule can be checked on another machine
+or BLAS.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
+from _common import time_interleaved
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -30,19 +30,6 @@ from microtensor.ops import blas
 
 SHAPES = ((784, 256), (512, 512), (3072, 512), (256, 4096), (784, 128), (128, 64), (256, 10))
 ROWS = (2, 8, 16, 32, 64, 128, 256)
-
-
-def both_orders(x: np.ndarray, weight: np.ndarray, repeats: int) -> tuple[float, float]:
-    """Median seconds of x @ weight.T and of (weight @ x.T).T made row-major, interleaved."""
-    as_written, swapped = [], []
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        np.matmul(x, weight.T)
-        as_written.append(time.perf_counter() - begin)
-        begin = time.perf_counter()
-        np.ascontiguousarray(np.matmul(weight, x.T).T)
-        swapped.append(time.perf_counter() - begin)
-    return statistics.median(as_written), statistics.median(swapped)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,7 +47,10 @@ def main(argv: list[str] | None = None) -> None:
         cells = []
         for rows in ROWS:
             x = rng.standard_normal((rows, features)).astype(args.dtype)
-            as_written, swapped = both_orders(x, weight, args.repeats)
+            as_written, swapped = time_interleaved(
+                [lambda x=x, w=weight: np.matmul(x, w.T),
+                 lambda x=x, w=weight: np.ascontiguousarray(np.matmul(w, x.T).T)],
+                args.repeats)
             mark = "*" if blas._swap_operands(x, weight.T) else " "
             cells.append(f"{rows:>4} {swapped / as_written:4.2f}{mark}")
         print(f"{features:>5} -> {outputs:<5}" + "  ".join(cells))
