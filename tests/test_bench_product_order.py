@@ -23,13 +23,13 @@ def _marked_rows(output: str) -> dict[tuple[int, int], list[int]]:
 
 
 def test_the_marks_follow_the_rule(monkeypatch, capsys, restore_policy):
-    monkeypatch.setattr(blas, "_avx512", [True])
+    monkeypatch.setattr(blas, "_blas_has_avx512_kernels", lambda: True)
     order.main(["--repeats", "2"])
     marked = _marked_rows(capsys.readouterr().out)
     assert set(marked) == set(order.SHAPES)
     assert marked[784, 256] == [8, 16, 32, 64]  # 2 rows: small-matrix kernel; 128: too many
     assert marked[3072, 512] == [2, 8, 16, 32, 64]  # 2 rows of a big weight: above it
     assert marked[128, 64] == marked[256, 10] == []  # small weights
-    monkeypatch.setattr(blas, "_avx512", [False])
+    monkeypatch.setattr(blas, "_blas_has_avx512_kernels", lambda: False)
     order.main(["--repeats", "2"])
     assert not any(_marked_rows(capsys.readouterr().out).values())

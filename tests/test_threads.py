@@ -230,7 +230,7 @@ def test_results_are_identical_with_the_policy_and_with_fixed_counts(monkeypatch
 ])
 def test_a_few_rows_times_a_transposed_weight_swap_only_where_measured(
         monkeypatch, rows, features, outputs, dtype, layout, avx512, swapped) -> None:
-    monkeypatch.setattr(blas, "_avx512", [avx512])
+    monkeypatch.setattr(blas, "_blas_has_avx512_kernels", lambda answer=avx512: answer)
     rng = np.random.default_rng(rows)
     a = rng.standard_normal((rows, features)).astype(dtype)
     weight = rng.standard_normal((outputs, features)).astype(dtype)
@@ -245,7 +245,7 @@ def test_a_few_rows_times_a_transposed_weight_swap_only_where_measured(
 
 def test_a_swapped_product_does_not_swap_back(monkeypatch) -> None:
     # (32, 4096) @ (4096, 32)ᵀ-view qualifies, and so would its swap bᵀ @ aᵀ: done once only
-    monkeypatch.setattr(blas, "_avx512", [True])
+    monkeypatch.setattr(blas, "_blas_has_avx512_kernels", lambda: True)
     a = np.ones((32, 4096), np.float32)
     b = np.full((32, 4096), 2, np.float32).T
     assert blas._swap_operands(a, b) and blas._swap_operands(b.T, a.T)
@@ -257,7 +257,7 @@ def test_linear_gives_the_same_values_either_way(monkeypatch) -> None:
     x = mt.randn(16, 784)
     results = []
     for avx512 in (False, True):
-        monkeypatch.setattr(blas, "_avx512", [avx512])
+        monkeypatch.setattr(blas, "_blas_has_avx512_kernels", lambda answer=avx512: answer)
         results.append(layer(x).detach().numpy())
     np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-5)
     assert results[1].flags.c_contiguous

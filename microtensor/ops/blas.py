@@ -16,6 +16,7 @@ contraction order ``optimize=True`` picks costs at most that), which is what ``e
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -90,16 +91,12 @@ def _swap_operands(a: np.ndarray, b: np.ndarray) -> bool:
             and b.flags.f_contiguous and not b.flags.c_contiguous)
 
 
+@cache
 def _blas_has_avx512_kernels() -> bool:
     """Is NumPy's BLAS an OpenBLAS running its AVX-512 kernels? (Asked once.)"""
-    if _avx512[0] is None:
-        _avx512[0] = any(getattr(library, "internal_api", None) == "openblas"
-                         and getattr(library, "architecture", None) in _AVX512_KERNELS
-                         for library in _threads.blas_libraries())
-    return _avx512[0]
-
-
-_avx512: list[bool | None] = [None]
+    return any(getattr(library, "internal_api", None) == "openblas"
+               and getattr(library, "architecture", None) in _AVX512_KERNELS
+               for library in _threads.blas_libraries())
 
 
 def einsum_flops(equation: str, operands: tuple[np.ndarray, ...]) -> int:
